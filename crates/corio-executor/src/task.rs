@@ -1,0 +1,730 @@
+//! Tasks: the handle a spawn returns, the error a join gives, and the wrapper
+//! every spawned future runs inside.
+//!
+//! # Design
+//!
+//! A task is one async-task allocation holding a [`Meta`] (name, spawn
+//! location, two flags), the schedule function and the future — wrapped in a
+//! [`Wrapped`], which catches panics, registers the task's waker with its
+//! executor the first time it returns `Pending` (see `registry.rs`), and
+//! decides who reports a panic nobody will observe.
+//!
+//! The handle, [`Task<T>`], holds async-task's `FallibleTask` (which reports
+//! "cancelled" instead of panicking when the task was dropped unfinished) and
+//! a pointer to the task's `Meta`.
+//!
+//! # Unobserved panics
+//!
+//! Exactly one side reports a panic that nobody awaits. The wrapper sets
+//! `PANICKED` after catching a panic and dropping the user future; the handle
+//! sets `DETACHED` when it is dropped without having been awaited to the end.
+//! Both use `fetch_or`, so exactly one of them sees the other's flag:
+//!
+//! * the wrapper sees `DETACHED`: it reports at once, it holds the payload;
+//! * the handle sees `PANICKED`: the output (holding the payload) is written
+//!   by async-task right after the wrapper returns, without running any user
+//!   code in between, so the handle waits for the task to finish (a bounded
+//!   wait), takes the output and reports it.
+//!
+//! `tests/loom.rs` checks this hand-off.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use crate::context::{self, Common};
+use crate::panic::{payload_message, Hooks, UnobservedPanic};
+use crate::sync::{AtomicU8, Ordering};
+
+/// The task's handle was dropped or detached without awaiting the output.
+pub(crate) const DETACHED: u8 = 1;
+/// The task's future panicked.
+pub(crate) const PANICKED: u8 = 2;
+
+/// A task's name, boxed so that unnamed tasks pay one pointer.
+#[derive(Debug)]
+pub(crate) struct Name(pub(crate) Box<str>);
+
+/// Per-task metadata, stored in the task's allocation by async-task.
+#[derive(Debug)]
+pub(crate) struct Meta {
+    location: &'static Location<'static>,
+    name: Option<Box<Name>>,
+    flags: AtomicU8,
+}
+
+impl Meta {
+    pub(crate) fn new(location: &'static Location<'static>, name: Option<Box<Name>>) -> Meta {
+        Meta {
+            location,
+            name,
+            flags: AtomicU8::new(0),
+        }
+    }
+
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_deref().map(|n| &*n.0)
+    }
+
+    pub(crate) fn location(&self) -> &'static Location<'static> {
+        self.location
+    }
+
+    /// Sets `flag`, returning the flags as they were.
+    pub(crate) fn set(&self, flag: u8) -> u8 {
+        self.flags.fetch_or(flag, Ordering::AcqRel)
+    }
+
+    fn unobserved(&self, payload: Box<dyn Any + Send>) -> UnobservedPanic {
+        UnobservedPanic {
+            name: self.name().map(String::from),
+            location: self.location,
+            payload,
+        }
+    }
+}
+
+/// The runnable type of corio's tasks.
+pub(crate) type Runnable = async_task::Runnable<Meta>;
+
+/// A pointer to the `Meta` of the task whose future or handle holds it.
+///
+/// The metadata lives in the task's allocation, which async-task frees only
+/// once the future is dropped and the handle is gone; both holders of a
+/// `MetaPtr` are one of those, so the pointer is valid for as long as it is held.
+#[derive(Clone, Copy)]
+struct MetaPtr(NonNull<Meta>);
+
+// SAFETY: a `MetaPtr` only gives out `&Meta`, and `Meta` is `Sync` (its only
+// mutable part is an atomic), so sharing or sending the pointer is as safe as
+// sharing `&Meta`.
+unsafe impl Send for MetaPtr {}
+// SAFETY: as above.
+unsafe impl Sync for MetaPtr {}
+
+impl MetaPtr {
+    fn get(&self) -> &Meta {
+        // SAFETY: see the type's docs: the holder keeps the allocation alive.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+/// What a task's future resolves to inside async-task when it panicked.
+pub(crate) struct Panicked {
+    payload: Option<Box<dyn Any + Send>>,
+    hooks: Option<Arc<Hooks>>,
+}
+
+pin_project_lite::pin_project! {
+    /// The future async-task runs: the user's future plus panic capture and
+    /// waker registration.
+    pub(crate) struct Wrapped<F> {
+        meta: MetaPtr,
+        registered: Option<(Arc<Common>, usize)>,
+        #[pin]
+        future: Option<F>,
+    }
+
+    impl<F> PinnedDrop for Wrapped<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            // Drop the user's future before leaving the registry, so that a
+            // shutdown racing with this drop never sees a half-dropped task.
+            this.future.set(None);
+            if let Some((common, key)) = this.registered.take() {
+                common.registry.remove(key);
+            }
+        }
+    }
+}
+
+impl<F: Future> Future for Wrapped<F> {
+    type Output = Result<F::Output, Panicked>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let Some(future) = this.future.as_mut().as_pin_mut() else {
+            // async-task never polls a completed future.
+            return Poll::Pending;
+        };
+        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Pending) => {
+                if this.registered.is_none() {
+                    *this.registered = register(cx.waker());
+                }
+                Poll::Pending
+            }
+            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+            Err(payload) => {
+                // Drop the future now (its destructor may panic too), so that
+                // no user code runs between setting PANICKED and completion.
+                let _ = catch_unwind(AssertUnwindSafe(|| this.future.set(None)));
+                let hooks = context::with_current(|c| c.map(|(common, _)| common.hooks.clone()));
+                let meta = this.meta.get();
+                if meta.set(PANICKED) & DETACHED != 0 {
+                    report(hooks.as_deref(), meta.unobserved(payload));
+                    Poll::Ready(Err(Panicked {
+                        payload: None,
+                        hooks: None,
+                    }))
+                } else {
+                    Poll::Ready(Err(Panicked {
+                        payload: Some(payload),
+                        hooks,
+                    }))
+                }
+            }
+        }
+    }
+}
+
+/// Registers `waker` with the executor polling this task.
+fn register(waker: &Waker) -> Option<(Arc<Common>, usize)> {
+    context::with_current(|current| {
+        let (common, shard) = current?;
+        let key = common.registry.insert(*shard, waker.clone())?;
+        Some((common.clone(), key))
+    })
+}
+
+/// Applies the runtime's policy, or the default one when the task's runtime
+/// is unknown (its executor already gone).
+fn report(hooks: Option<&Hooks>, panic: UnobservedPanic) {
+    match hooks {
+        Some(hooks) => hooks.report(panic),
+        None => eprintln!("corio: {panic}"),
+    }
+}
+
+/// Builds the task for `future`, with the given schedule function.
+pub(crate) fn build<F, S>(
+    future: F,
+    name: Option<Box<Name>>,
+    location: &'static Location<'static>,
+    schedule: S,
+) -> (Runnable, Task<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: async_task::Schedule<Meta> + Send + Sync + 'static,
+{
+    let (runnable, task) = async_task::Builder::new()
+        .metadata(Meta::new(location, name))
+        .spawn(
+            |meta| Wrapped {
+                meta: MetaPtr(NonNull::from(meta)),
+                registered: None,
+                future: Some(future),
+            },
+            schedule,
+        );
+    (runnable, Task::new(task))
+}
+
+/// Builds a task for a `!Send` future; its runnable must stay on this thread.
+pub(crate) fn build_local<F, S>(
+    future: F,
+    name: Option<Box<Name>>,
+    location: &'static Location<'static>,
+    schedule: S,
+) -> (Runnable, Task<F::Output>)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+    S: async_task::Schedule<Meta> + Send + Sync + 'static,
+{
+    let (runnable, task) = async_task::Builder::new()
+        .metadata(Meta::new(location, name))
+        .spawn_local(
+            |meta| Wrapped {
+                meta: MetaPtr(NonNull::from(meta)),
+                registered: None,
+                future: Some(future),
+            },
+            schedule,
+        );
+    (runnable, Task::new(task))
+}
+
+type Inner<T> = async_task::FallibleTask<Result<T, Panicked>, Meta>;
+
+/// A spawned task: await it for its output, like asyncio's `Task`.
+///
+/// The task starts running as soon as it is spawned, whether or not anybody
+/// awaits this handle. Awaiting gives `Ok(output)`, or a [`JoinError`] when the
+/// task panicked or was cancelled.
+///
+/// Dropping a `Task` **detaches** it: the task keeps running in the
+/// background, as in asyncio and tokio. If it later panics, the panic goes to
+/// the runtime's [`UnhandledPanic`](crate::UnhandledPanic) policy. To stop a
+/// task, call [`cancel`](Task::cancel); to have dropping the handle stop it,
+/// use [`cancel_on_drop`](Task::cancel_on_drop).
+///
+/// # Examples
+///
+/// ```
+/// let ex = corio_executor::Executor::new().unwrap();
+/// let task = ex.spawn(async { 1 + 2 });
+/// assert_eq!(ex.block_on(task).unwrap(), 3);
+/// ```
+#[must_use = "a dropped Task is detached and keeps running; await it for its output"]
+pub struct Task<T> {
+    inner: Option<Inner<T>>,
+    meta: MetaPtr,
+}
+
+impl<T> Task<T> {
+    fn new(task: async_task::Task<Result<T, Panicked>, Meta>) -> Task<T> {
+        let meta = MetaPtr(NonNull::from(task.metadata()));
+        Task {
+            inner: Some(task.fallible()),
+            meta,
+        }
+    }
+
+    /// The name the task was spawned with, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = corio_executor::Executor::new().unwrap();
+    /// let task = corio_executor::TaskBuilder::new().name("worker").spawn_on(&ex, async {});
+    /// assert_eq!(task.name(), Some("worker"));
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.meta.get().name()
+    }
+
+    /// Where the task was spawned (the caller of `spawn`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = corio_executor::Executor::new().unwrap();
+    /// let task = ex.spawn(async {});
+    /// assert_eq!(task.location().file(), file!());
+    /// ```
+    pub fn location(&self) -> &'static Location<'static> {
+        self.meta.get().location()
+    }
+
+    /// Whether the task has finished: completed, panicked or been cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = corio_executor::Executor::new().unwrap();
+    /// let task = ex.spawn(async { 7 });
+    /// while !task.is_finished() {
+    ///     std::thread::yield_now();
+    /// }
+    /// assert_eq!(ex.block_on(task).unwrap(), 7);
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.inner.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    /// Detaches the task: it keeps running, and nobody awaits it.
+    ///
+    /// The same as dropping the handle, said explicitly.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = corio_executor::Executor::new().unwrap();
+    /// ex.spawn(async { /* runs in the background */ }).detach();
+    /// ```
+    pub fn detach(self) {
+        drop(self)
+    }
+
+    /// Cancels the task and waits until it has stopped, like asyncio's
+    /// `task.cancel()` followed by awaiting the task.
+    ///
+    /// The task's future is dropped at its current await point (if it is
+    /// running on another worker right now, once that poll returns). Returns
+    /// the output if the task finished before the cancellation took effect,
+    /// [`JoinError::is_cancelled`] otherwise, or the panic if it panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = corio_executor::Executor::new().unwrap();
+    /// let task = ex.spawn(std::future::pending::<()>());
+    /// let err = ex.block_on(task.cancel()).unwrap_err();
+    /// assert!(err.is_cancelled());
+    /// ```
+    pub async fn cancel(mut self) -> Result<T, JoinError> {
+        let meta = self.meta.get();
+        let name = meta.name().map(String::from);
+        let location = meta.location();
+        let inner = self.inner.take().expect("Task polled after completion");
+        into_result(inner.cancel().await, name, location)
+    }
+
+    /// Turns this handle into one that cancels the task when dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = corio_executor::Executor::new().unwrap();
+    /// let guard = ex.spawn(std::future::pending::<()>()).cancel_on_drop();
+    /// drop(guard); // the task is cancelled
+    /// ```
+    pub fn cancel_on_drop(self) -> CancelOnDrop<T> {
+        CancelOnDrop { task: Some(self) }
+    }
+
+    /// Drops the handle, reporting a panic nobody will see, then either
+    /// detaches (`cancel == false`) or cancels the task.
+    fn release(&mut self, cancel: bool) {
+        let Some(mut inner) = self.inner.take() else {
+            return;
+        };
+        let meta = self.meta.get();
+        if meta.set(DETACHED) & PANICKED == 0 {
+            if cancel {
+                drop(inner);
+            } else {
+                inner.detach();
+            }
+            return;
+        }
+        // The task panicked and the wrapper left the report to us: wait for
+        // async-task to store the output (no user code runs before it does).
+        while !inner.is_finished() {
+            std::thread::yield_now();
+        }
+        let mut cx = Context::from_waker(Waker::noop());
+        if let Poll::Ready(Some(Err(panicked))) = Pin::new(&mut inner).poll(&mut cx) {
+            if let Some(payload) = panicked.payload {
+                report(panicked.hooks.as_deref(), meta.unobserved(payload));
+            }
+        }
+    }
+}
+
+fn into_result<T>(
+    out: Option<Result<T, Panicked>>,
+    name: Option<String>,
+    location: &'static Location<'static>,
+) -> Result<T, JoinError> {
+    match out {
+        Some(Ok(value)) => Ok(value),
+        Some(Err(panicked)) => Err(JoinError {
+            repr: match panicked.payload {
+                Some(payload) => Repr::Panicked(Mutex::new(payload)),
+                // Already reported: only possible when the handle had been
+                // detached, so nobody can be awaiting it.
+                None => Repr::Cancelled,
+            },
+            name,
+            location,
+        }),
+        None => Err(JoinError {
+            repr: Repr::Cancelled,
+            name,
+            location,
+        }),
+    }
+}
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        self.release(false);
+    }
+}
+
+impl<T> Future for Task<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if crate::coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let inner = self.inner.as_mut().expect("Task polled after completion");
+        match Pin::new(inner).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(out) => {
+                let meta = self.meta.get();
+                let name = meta.name().map(String::from);
+                let location = meta.location();
+                // Finished and observed: release the handle without a report.
+                drop(self.inner.take());
+                Poll::Ready(into_result(out, name, location))
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Task")
+            .field("name", &self.name())
+            .field("location", &self.location())
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+/// A task handle that cancels its task when dropped.
+///
+/// Made by [`Task::cancel_on_drop`]. Awaiting it is the same as awaiting the
+/// task. Useful for tasks whose only purpose ends with their owner: a
+/// heartbeat for a connection, a prefetch for a request.
+///
+/// # Examples
+///
+/// ```
+/// let ex = corio_executor::Executor::new().unwrap();
+/// let task = ex.spawn(async { 5 }).cancel_on_drop();
+/// assert_eq!(ex.block_on(task).unwrap(), 5);
+/// ```
+#[must_use = "dropping a CancelOnDrop cancels its task"]
+pub struct CancelOnDrop<T> {
+    task: Option<Task<T>>,
+}
+
+impl<T> CancelOnDrop<T> {
+    /// Turns this back into a plain [`Task`] that detaches when dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = corio_executor::Executor::new().unwrap();
+    /// ex.spawn(async {}).cancel_on_drop().into_task().detach();
+    /// ```
+    pub fn into_task(mut self) -> Task<T> {
+        self.task.take().expect("CancelOnDrop already released")
+    }
+
+    /// Whether the task has finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = corio_executor::Executor::new().unwrap();
+    /// let task = ex.spawn(std::future::pending::<()>()).cancel_on_drop();
+    /// assert!(!task.is_finished());
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.task.as_ref().is_none_or(Task::is_finished)
+    }
+
+    /// Cancels the task and waits for it to stop; see [`Task::cancel`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = corio_executor::Executor::new().unwrap();
+    /// let task = ex.spawn(std::future::pending::<()>()).cancel_on_drop();
+    /// assert!(ex.block_on(task.cancel()).unwrap_err().is_cancelled());
+    /// ```
+    pub async fn cancel(mut self) -> Result<T, JoinError> {
+        let task = self.task.take().expect("CancelOnDrop already released");
+        task.cancel().await
+    }
+}
+
+impl<T> Drop for CancelOnDrop<T> {
+    fn drop(&mut self) {
+        if let Some(mut task) = self.task.take() {
+            task.release(true);
+        }
+    }
+}
+
+impl<T> Future for CancelOnDrop<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let task = self
+            .task
+            .as_mut()
+            .expect("CancelOnDrop polled after completion");
+        Pin::new(task).poll(cx)
+    }
+}
+
+impl<T> fmt::Debug for CancelOnDrop<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("CancelOnDrop").field(&self.task).finish()
+    }
+}
+
+enum Repr {
+    Cancelled,
+    // A mutex only to make the error `Sync` (the payload is `Send` only).
+    Panicked(Mutex<Box<dyn Any + Send>>),
+}
+
+/// Why awaiting a [`Task`] gave no output: it was cancelled, or it panicked.
+///
+/// asyncio raises `CancelledError` or the task's exception; corio returns this.
+///
+/// # Examples
+///
+/// ```
+/// let ex = corio_executor::Executor::new().unwrap();
+/// let err = ex.block_on(ex.spawn(async { panic!("boom") })).unwrap_err();
+/// assert!(err.is_panic());
+/// assert_eq!(err.panic_message(), Some("boom".to_string()));
+/// ```
+pub struct JoinError {
+    repr: Repr,
+    name: Option<String>,
+    location: &'static Location<'static>,
+}
+
+impl JoinError {
+    /// The task was cancelled (by [`Task::cancel`], or by the runtime shutting down).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = corio_executor::Executor::new().unwrap();
+    /// let t = ex.spawn(std::future::pending::<()>());
+    /// assert!(ex.block_on(t.cancel()).unwrap_err().is_cancelled());
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.repr, Repr::Cancelled)
+    }
+
+    /// The task panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = corio_executor::Executor::new().unwrap();
+    /// assert!(ex.block_on(ex.spawn(async { panic!() })).unwrap_err().is_panic());
+    /// ```
+    pub fn is_panic(&self) -> bool {
+        matches!(self.repr, Repr::Panicked(_))
+    }
+
+    /// The panic message, when the task panicked with a string.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = corio_executor::Executor::new().unwrap();
+    /// let err = ex.block_on(ex.spawn(async { panic!("bad {}", 1) })).unwrap_err();
+    /// assert_eq!(err.panic_message().as_deref(), Some("bad 1"));
+    /// ```
+    pub fn panic_message(&self) -> Option<String> {
+        match &self.repr {
+            Repr::Cancelled => None,
+            Repr::Panicked(p) => {
+                let p = p.lock().unwrap_or_else(|e| e.into_inner());
+                payload_message(&**p).map(String::from)
+            }
+        }
+    }
+
+    /// The task's name, if it had one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = corio_executor::Executor::new().unwrap();
+    /// let t = corio_executor::TaskBuilder::new().name("x").spawn_on(&ex, async { panic!() });
+    /// assert_eq!(ex.block_on(t).unwrap_err().task_name(), Some("x"));
+    /// ```
+    pub fn task_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Where the task was spawned.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = corio_executor::Executor::new().unwrap();
+    /// let err = ex.block_on(ex.spawn(async { panic!() })).unwrap_err();
+    /// assert_eq!(err.spawn_location().file(), file!());
+    /// ```
+    pub fn spawn_location(&self) -> &'static Location<'static> {
+        self.location
+    }
+
+    /// The panic payload, to resume the panic with
+    /// [`std::panic::resume_unwind`].
+    ///
+    /// # Panics
+    ///
+    /// When the task was cancelled rather than panicked; see
+    /// [`try_into_panic`](JoinError::try_into_panic).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = corio_executor::Executor::new().unwrap();
+    /// let err = ex.block_on(ex.spawn(async { std::panic::panic_any(42u32) })).unwrap_err();
+    /// assert_eq!(*err.into_panic().downcast::<u32>().unwrap(), 42);
+    /// ```
+    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
+        self.try_into_panic()
+            .unwrap_or_else(|e| panic!("JoinError::into_panic on a task that did not panic: {e}"))
+    }
+
+    /// The panic payload, or the error back when the task was cancelled.
+    ///
+    /// # Errors
+    ///
+    /// Returns `self` when the task did not panic.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = corio_executor::Executor::new().unwrap();
+    /// let t = ex.spawn(std::future::pending::<()>());
+    /// let err = ex.block_on(t.cancel()).unwrap_err();
+    /// assert!(err.try_into_panic().is_err());
+    /// ```
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
+        match self.repr {
+            Repr::Panicked(p) => Ok(p.into_inner().unwrap_or_else(|e| e.into_inner())),
+            Repr::Cancelled => Err(self),
+        }
+    }
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.name {
+            Some(name) => write!(f, "task '{name}'")?,
+            None => f.write_str("task")?,
+        }
+        write!(f, " spawned at {} ", self.location)?;
+        match &self.repr {
+            Repr::Cancelled => f.write_str("was cancelled"),
+            Repr::Panicked(_) => match self.panic_message() {
+                Some(msg) => write!(f, "panicked: {msg}"),
+                None => f.write_str("panicked"),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if self.is_cancelled() {
+            "Cancelled"
+        } else {
+            "Panicked"
+        };
+        f.debug_struct("JoinError")
+            .field("kind", &kind)
+            .field("name", &self.name)
+            .field("location", &self.location)
+            .field("message", &self.panic_message())
+            .finish()
+    }
+}
+
+impl std::error::Error for JoinError {}

@@ -1,0 +1,432 @@
+//! corio: asyncio for Rust.
+//!
+//! Python's asyncio makes a concurrent program short: `asyncio.run(main())`,
+//! `create_task`, `await` a task, `task.cancel()`. corio gives Rust the same,
+//! on a fast work-stealing runtime:
+//!
+//! ```
+//! #[corio::main]
+//! async fn main() {
+//!     // asyncio.create_task: the task starts running at once.
+//!     let task = corio::spawn(async { 6 * 7 });
+//!     // await task
+//!     assert_eq!(task.await.unwrap(), 42);
+//!
+//!     // A panic stays inside its task and reaches whoever awaits it.
+//!     let err = corio::spawn(async { panic!("oops") }).await.unwrap_err();
+//!     assert!(err.is_panic());
+//!
+//!     // task.cancel(); await task
+//!     let sleeper = corio::spawn(std::future::pending::<()>());
+//!     assert!(sleeper.cancel().await.unwrap_err().is_cancelled());
+//! }
+//! ```
+//!
+//! | asyncio | corio |
+//! |---|---|
+//! | `asyncio.run(main())` | [`run`]`(main())` or [`#[corio::main]`](main) |
+//! | `asyncio.create_task(c)` | [`spawn`]`(fut)` → [`Task<T>`] |
+//! | `await task` | `task.await` → `Result<T, JoinError>` |
+//! | `task.cancel()`; `await task` | [`Task::cancel`]`().await` |
+//! | `await asyncio.sleep(0)` | [`yield_now`]`().await` |
+//! | a task nobody awaits raised | [`UnhandledPanic`]: logged with its name and spawn location |
+//!
+//! # The crates behind it
+//!
+//! This facade wires the runtime together and re-exports the pieces; each
+//! piece is also usable alone:
+//!
+//! * [`corio-executor`](corio_executor): the task spawner — [`Executor`],
+//!   [`LocalExecutor`], [`block_on`], [`Task`], [`JoinError`].
+//! * `corio-macros`: [`#[corio::main]`](main) and [`#[corio::test]`](test).
+//!
+//! # Runtimes
+//!
+//! [`run`] builds a multi-threaded [`Runtime`] with one worker per core, runs
+//! the main future on the calling thread and drops the runtime. To configure
+//! one, use [`Runtime::builder`]. The thread that calls `block_on` also runs
+//! the `!Send` tasks spawned with [`spawn_local`].
+
+#![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+
+pub use corio_executor::{
+    block_on, coop, spawn, spawn_local, yield_now, CancelOnDrop, Executor, JoinError,
+    LocalExecutor, Park, Task, TaskBuilder, ThreadPark, UnhandledPanic, UnobservedPanic, YieldNow,
+};
+
+/// Marks `async fn main` as the program's entry point, run by a corio runtime.
+///
+/// `#[corio::main]` builds a multi-threaded [`Runtime`] (one worker per core)
+/// and blocks on the body. Arguments: `flavor = "current_thread"` runs
+/// everything on the main thread; `worker_threads = N` sets the pool size.
+///
+/// # Examples
+///
+/// ```
+/// #[corio::main(worker_threads = 2)]
+/// async fn main() {
+///     let t = corio::spawn(async { "hello" });
+///     assert_eq!(t.await.unwrap(), "hello");
+/// }
+/// ```
+pub use corio_macros::main;
+
+/// Marks `async fn` as a test run by a corio runtime.
+///
+/// Multi-threaded by default; `#[corio::test(flavor = "current_thread")]`
+/// runs the test and its tasks on the test's thread.
+///
+/// # Examples
+///
+/// ```
+/// #[corio::test]
+/// async fn adds() {
+///     assert_eq!(corio::spawn(async { 1 + 1 }).await.unwrap(), 2);
+/// }
+/// # fn main() {}
+/// ```
+pub use corio_macros::test;
+
+/// Task-related items under one path: `corio::task::spawn`, `corio::task::Builder`, ...
+pub mod task {
+    pub use corio_executor::{
+        spawn, spawn_local, yield_now, CancelOnDrop, JoinError, Task, TaskBuilder as Builder,
+    };
+}
+
+/// Runs `future` to completion on a new multi-threaded runtime: `asyncio.run`.
+///
+/// The runtime has one worker thread per core. `future` runs on the calling
+/// thread (it need not be `Send`); tasks it [`spawn`]s run on the workers.
+///
+/// When `future` completes, the runtime shuts down: **tasks still pending are
+/// cancelled** (their futures are dropped, running their destructors), as
+/// `asyncio.run` cancels the tasks left over when the main coroutine returns.
+/// `run` returns only after every worker thread has stopped.
+///
+/// # Panics
+///
+/// When the runtime's threads cannot be started, and when `future` panics.
+///
+/// # Examples
+///
+/// ```
+/// let total = corio::run(async {
+///     let tasks: Vec<_> = (1..=3).map(|i| corio::spawn(async move { i * 10 })).collect();
+///     let mut total = 0;
+///     for t in tasks {
+///         total += t.await.unwrap();
+///     }
+///     total
+/// });
+/// assert_eq!(total, 60);
+/// ```
+pub fn run<F: Future>(future: F) -> F::Output {
+    Runtime::new()
+        .expect("failed to start the corio runtime")
+        .block_on(future)
+}
+
+enum Flavor {
+    Multi(Executor),
+    Current(LocalExecutor),
+}
+
+/// A corio runtime: the executor plus its configuration.
+///
+/// Dropping a runtime cancels its pending tasks and stops its threads.
+///
+/// A multi-threaded runtime (the default) runs tasks on a pool of worker
+/// threads. A current-thread runtime runs everything on the thread that
+/// calls [`block_on`](Runtime::block_on); it belongs to the thread that built
+/// it, which is why `Runtime` is neither `Send` nor `Sync` — use
+/// [`handle`](Runtime::handle) to spawn from other threads.
+///
+/// # Examples
+///
+/// ```
+/// let rt = corio::Runtime::builder().worker_threads(2).build().unwrap();
+/// let out = rt.block_on(async { corio::spawn(async { 1 }).await.unwrap() + 1 });
+/// assert_eq!(out, 2);
+/// ```
+pub struct Runtime {
+    flavor: Flavor,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.flavor {
+            Flavor::Multi(ex) => f.debug_tuple("Runtime").field(ex).finish(),
+            Flavor::Current(ex) => f.debug_tuple("Runtime").field(ex).finish(),
+        }
+    }
+}
+
+impl Runtime {
+    /// A multi-threaded runtime with one worker per core.
+    ///
+    /// # Errors
+    ///
+    /// When a worker thread cannot be started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = corio::Runtime::new().unwrap();
+    /// assert_eq!(rt.block_on(async { 5 }), 5);
+    /// ```
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// A [`Builder`] to configure a runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = corio::Runtime::builder().current_thread().build().unwrap();
+    /// assert_eq!(rt.block_on(async { 5 }), 5);
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// Runs `future` to completion on the current thread.
+    ///
+    /// Tasks spawned inside with [`spawn`] run on the worker threads (on this
+    /// thread for a current-thread runtime); `!Send` tasks spawned with
+    /// [`spawn_local`] run on this thread and are cancelled when `block_on`
+    /// returns (for a current-thread runtime, when the runtime is dropped).
+    ///
+    /// # Panics
+    ///
+    /// When `future` panics; with [`UnhandledPanic::ShutdownRuntime`], when a
+    /// task nobody awaits panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = corio::Runtime::new().unwrap();
+    /// let rc = std::rc::Rc::new(1); // the main future need not be Send
+    /// assert_eq!(rt.block_on(async move { *rc }), 1);
+    /// ```
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        match &self.flavor {
+            Flavor::Multi(ex) => ex.block_on(future),
+            Flavor::Current(ex) => ex.block_on(future),
+        }
+    }
+
+    /// Spawns a task onto this runtime from outside it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = corio::Runtime::new().unwrap();
+    /// let t = rt.spawn(async { 3 });
+    /// assert_eq!(rt.block_on(t).unwrap(), 3);
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match &self.flavor {
+            Flavor::Multi(ex) => ex.spawn(future),
+            Flavor::Current(ex) => ex.handle().spawn(future),
+        }
+    }
+
+    /// A handle that spawns onto this runtime from any thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = corio::Runtime::new().unwrap();
+    /// let h = rt.handle();
+    /// let t = std::thread::spawn(move || h.spawn(async { 4 })).join().unwrap();
+    /// assert_eq!(rt.block_on(t).unwrap(), 4);
+    /// ```
+    pub fn handle(&self) -> Handle {
+        Handle {
+            inner: match &self.flavor {
+                Flavor::Multi(ex) => HandleInner::Multi(ex.handle()),
+                Flavor::Current(ex) => HandleInner::Current(ex.handle()),
+            },
+        }
+    }
+}
+
+#[derive(Clone)]
+enum HandleInner {
+    Multi(corio_executor::Handle),
+    Current(corio_executor::LocalHandle),
+}
+
+/// Spawns onto a [`Runtime`] from any thread; see [`Runtime::handle`].
+///
+/// # Examples
+///
+/// ```
+/// let rt = corio::Runtime::builder().current_thread().build().unwrap();
+/// let h = rt.handle();
+/// let t = h.spawn(async { 8 });
+/// assert_eq!(rt.block_on(t).unwrap(), 8);
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    inner: HandleInner,
+}
+
+impl Handle {
+    /// Spawns a task onto the runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = corio::Runtime::new().unwrap();
+    /// let t = rt.handle().spawn(async { 1 });
+    /// assert_eq!(rt.block_on(t).unwrap(), 1);
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match &self.inner {
+            HandleInner::Multi(h) => h.spawn(future),
+            HandleInner::Current(h) => h.spawn(future),
+        }
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle").finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    MultiThread,
+    CurrentThread,
+}
+
+/// Configures a [`Runtime`].
+///
+/// # Examples
+///
+/// ```
+/// use corio::{Runtime, UnhandledPanic};
+///
+/// let rt = Runtime::builder()
+///     .multi_thread()
+///     .worker_threads(4)
+///     .thread_name("app-worker")
+///     .unhandled_panic(UnhandledPanic::Log)
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.block_on(async { 1 }), 1);
+/// ```
+#[derive(Debug)]
+pub struct Builder {
+    kind: Kind,
+    worker_threads: Option<usize>,
+    thread_name: Option<String>,
+    stack_size: Option<usize>,
+    unhandled_panic: UnhandledPanic,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    /// The defaults: multi-threaded, one worker per core, unobserved panics logged.
+    pub fn new() -> Builder {
+        Builder {
+            kind: Kind::MultiThread,
+            worker_threads: None,
+            thread_name: None,
+            stack_size: None,
+            unhandled_panic: UnhandledPanic::Log,
+        }
+    }
+
+    /// A runtime with a pool of worker threads (the default).
+    pub fn multi_thread(mut self) -> Builder {
+        self.kind = Kind::MultiThread;
+        self
+    }
+
+    /// A runtime that runs everything on the thread calling `block_on`.
+    pub fn current_thread(mut self) -> Builder {
+        self.kind = Kind::CurrentThread;
+        self
+    }
+
+    /// The number of worker threads of a multi-threaded runtime.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is 0.
+    pub fn worker_threads(mut self, n: usize) -> Builder {
+        assert!(n > 0, "a runtime needs at least one worker thread");
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// The prefix of the worker threads' names.
+    pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
+        self.thread_name = Some(name.into());
+        self
+    }
+
+    /// The stack size of the worker threads.
+    pub fn thread_stack_size(mut self, bytes: usize) -> Builder {
+        self.stack_size = Some(bytes);
+        self
+    }
+
+    /// What to do with the panic of a task nobody awaits (default: log it).
+    pub fn unhandled_panic(mut self, policy: UnhandledPanic) -> Builder {
+        self.unhandled_panic = policy;
+        self
+    }
+
+    /// Builds the runtime, starting its worker threads.
+    ///
+    /// # Errors
+    ///
+    /// When a worker thread cannot be started.
+    pub fn build(self) -> io::Result<Runtime> {
+        let flavor = match self.kind {
+            Kind::CurrentThread => {
+                Flavor::Current(LocalExecutor::with_policy(self.unhandled_panic))
+            }
+            Kind::MultiThread => {
+                let mut b = Executor::builder().unhandled_panic(self.unhandled_panic);
+                if let Some(n) = self.worker_threads {
+                    b = b.worker_threads(n);
+                }
+                if let Some(name) = self.thread_name {
+                    b = b.thread_name(name);
+                }
+                if let Some(size) = self.stack_size {
+                    b = b.thread_stack_size(size);
+                }
+                Flavor::Multi(b.build()?)
+            }
+        };
+        Ok(Runtime { flavor })
+    }
+}

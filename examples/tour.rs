@@ -1,0 +1,115 @@
+//! A tour of corio: asyncio's tasks, said in Rust.
+//!
+//! Run it with `cargo run --release --example tour`.
+//!
+//! Each section mirrors a few lines of asyncio:
+//!
+//! ```python
+//! async def main():
+//!     tasks = [asyncio.create_task(square(i)) for i in range(10)]
+//!     print(sum(await asyncio.gather(*tasks)))
+//! asyncio.run(main())
+//! ```
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use corio::{Runtime, TaskBuilder, UnhandledPanic};
+
+async fn square(i: u64) -> u64 {
+    // Let other tasks run between steps, like `await asyncio.sleep(0)`.
+    corio::yield_now().await;
+    i * i
+}
+
+/// Sets a flag when dropped, so we can see a cancelled task's future go away.
+struct Dropped(Arc<AtomicBool>);
+
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+fn main() {
+    // asyncio.run(main()): here with an explicit runtime so that the report
+    // of an unobserved panic goes to stdout, where the tour can show it.
+    let reported = Arc::new(AtomicBool::new(false));
+    let seen = reported.clone();
+    let rt = Runtime::builder()
+        .unhandled_panic(UnhandledPanic::Custom(Arc::new(move |p| {
+            println!("  runtime report: {p}");
+            seen.store(true, Ordering::SeqCst);
+        })))
+        .build()
+        .expect("runtime");
+
+    rt.block_on(async {
+        // 1. create_task: tasks start at once, in the background.
+        let tasks: Vec<_> = (0..10).map(|i| corio::spawn(square(i))).collect();
+        println!("spawned {} tasks", tasks.len());
+
+        // 2. await each task, in order: results come back as Ok(value).
+        let mut total = 0;
+        for t in tasks {
+            total += t.await.expect("square does not fail");
+        }
+        println!("joined: the sum of squares 0..10 is {total}");
+
+        // 3. A task that panics does not take the program down: whoever
+        //    awaits it gets a JoinError carrying the panic.
+        let bad = TaskBuilder::new()
+            .name("divide")
+            .spawn(async { panic!("division by zero") });
+        match bad.await {
+            Ok(()) => unreachable!(),
+            Err(e) => println!("panicked, and we caught it: {e}"),
+        }
+
+        // A detached task that panics is reported by the runtime, like
+        // asyncio's "Task exception was never retrieved".
+        let forgotten = TaskBuilder::new()
+            .name("forgotten")
+            .spawn(async { panic!("nobody is listening") });
+        drop(forgotten);
+        while !reported.load(Ordering::SeqCst) {
+            corio::yield_now().await;
+        }
+
+        // 4. task.cancel(): the task's future is dropped at its await point.
+        let flag = Arc::new(AtomicBool::new(false));
+        let guard = Dropped(flag.clone());
+        let forever = corio::spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await
+        });
+        let err = forever.cancel().await.unwrap_err();
+        println!(
+            "cancelled: {} (its future was dropped: {})",
+            err.is_cancelled(),
+            flag.load(Ordering::SeqCst)
+        );
+
+        // 5. !Send tasks run on the thread that blocks, with spawn_local.
+        let local = std::rc::Rc::new(String::from("local"));
+        let l = local.clone();
+        let n = corio::spawn_local(async move { l.len() }).await.unwrap();
+        println!("a !Send task on the main thread saw a {n}-byte string");
+    });
+
+    // 6. Leaving the runtime cancels what is still pending (asyncio.run does too).
+    let flag = Arc::new(AtomicBool::new(false));
+    let guard = Dropped(flag.clone());
+    rt.block_on(async move {
+        corio::spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await
+        })
+        .detach();
+    });
+    drop(rt);
+    println!(
+        "done: the runtime stopped and dropped its pending task: {}",
+        flag.load(Ordering::SeqCst)
+    );
+}

@@ -18,11 +18,12 @@
 //!   work or parks again.
 //! * No lost wake-up: a producer publishes its work, then reads `state`; a
 //!   parking worker updates `state`, then (if it was the last searcher) checks
-//!   every queue again. With both sides sequentially consistent, either the
-//!   producer sees no searcher and wakes someone, or the last searcher sees the
-//!   work. `tests/loom.rs` checks this.
+//!   every queue again. A `SeqCst` fence sits between the write and the read
+//!   on each side (the queues' own operations are only acquire/release), so
+//!   either the producer sees no searcher and wakes someone, or the last
+//!   searcher sees the work. `tests/loom.rs` checks this.
 
-use crate::sync::{lock, AtomicUsize, Mutex, Ordering::SeqCst};
+use crate::sync::{fence, lock, AtomicUsize, Mutex, Ordering::SeqCst};
 
 const UNPARK_SHIFT: usize = 16;
 const SEARCH_MASK: usize = (1 << UNPARK_SHIFT) - 1;
@@ -55,6 +56,8 @@ impl Idle {
     }
 
     fn should_wake(&self) -> bool {
+        // Orders the caller's publication of work before this read.
+        fence(SeqCst);
         let state = self.state.load(SeqCst);
         searching(state) == 0 && unparked(state) < self.num_workers
     }
@@ -106,6 +109,8 @@ impl Idle {
         let dec = (1 << UNPARK_SHIFT) | usize::from(is_searching);
         let prev = self.state.fetch_sub(dec, SeqCst);
         sleepers.push(worker);
+        // Orders this update before the caller's last look at the queues.
+        fence(SeqCst);
         is_searching && searching(prev) == 1
     }
 

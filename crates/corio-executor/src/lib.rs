@@ -66,6 +66,7 @@ use std::task::{Context, Poll};
 
 mod context;
 pub mod coop;
+mod gate;
 mod idle;
 mod local;
 mod multi;
@@ -74,6 +75,10 @@ mod park;
 mod registry;
 mod sync;
 mod task;
+
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod __loom;
 
 pub use local::{LocalExecutor, LocalHandle};
 pub use multi::{Builder, EnterGuard, Executor, Handle, ParkFactory};

@@ -44,6 +44,7 @@ use async_task::ScheduleInfo;
 use concurrent_queue::ConcurrentQueue;
 
 use crate::context::{self, Common, SpawnTarget};
+use crate::gate::Gate;
 use crate::idle::Idle;
 use crate::panic::{Hooks, UnhandledPanic};
 use crate::park::{Park, ThreadPark};
@@ -180,13 +181,12 @@ impl Builder {
             })
             .collect();
         let shared = Arc::new(Shared {
-            injector: ConcurrentQueue::unbounded(),
+            injector: Gate::new(),
             locals: (0..n)
                 .map(|_| ConcurrentQueue::bounded(LOCAL_QUEUE_CAPACITY))
                 .collect(),
             parkers,
             idle: Idle::new(n),
-            closed: AtomicBool::new(false),
             shutdown: AtomicBool::new(false),
             common: Arc::new(Common {
                 registry: Registry::new(n + 1),
@@ -226,12 +226,10 @@ fn default_worker_threads() -> usize {
 
 /// State shared by the workers, the handles and every task's schedule function.
 pub(crate) struct Shared {
-    injector: ConcurrentQueue<Runnable>,
+    injector: Gate<Runnable>,
     locals: Box<[ConcurrentQueue<Runnable>]>,
     parkers: Box<[Arc<dyn Park>]>,
     idle: Idle,
-    /// No task is accepted any more: the schedule function drops runnables.
-    closed: AtomicBool,
     /// The workers must exit.
     shutdown: AtomicBool,
     pub(crate) common: Arc<Common>,
@@ -242,7 +240,7 @@ impl fmt::Debug for Shared {
         f.debug_struct("Shared")
             .field("workers", &self.locals.len())
             .field("injected", &self.injector.len())
-            .field("closed", &self.closed.load(SeqCst))
+            .field("closed", &self.injector.is_closed())
             .finish_non_exhaustive()
     }
 }
@@ -273,7 +271,7 @@ impl Shared {
     }
 
     fn schedule(&self, runnable: Runnable, yielded: bool) {
-        if self.closed.load(SeqCst) {
+        if self.injector.is_closed() {
             drop(runnable);
             return;
         }
@@ -292,17 +290,8 @@ impl Shared {
     }
 
     fn inject(&self, runnable: Runnable) {
-        if let Err(e) = self.injector.push(runnable) {
-            drop(e.into_inner());
-            return;
-        }
-        self.notify_parked();
-        if self.closed.load(SeqCst) {
-            // The executor closed while we pushed: make sure our runnable is
-            // not left behind after the closer's drain.
-            while let Ok(r) = self.injector.pop() {
-                drop(r);
-            }
+        if self.injector.push(runnable) {
+            self.notify_parked();
         }
     }
 
@@ -319,12 +308,12 @@ impl Shared {
 
     /// Takes a batch from the injector into `local` and returns one task.
     fn pop_injector_batch(&self, local: &ConcurrentQueue<Runnable>) -> Option<Runnable> {
-        let first = self.injector.pop().ok()?;
+        let first = self.injector.pop()?;
         let n = (self.injector.len() / self.locals.len()).min(LOCAL_QUEUE_CAPACITY / 2);
         for _ in 0..n {
-            let Ok(r) = self.injector.pop() else { break };
+            let Some(r) = self.injector.pop() else { break };
             if let Err(e) = local.push(r) {
-                let _ = self.injector.push(e.into_inner());
+                self.injector.push(e.into_inner());
                 break;
             }
         }
@@ -332,7 +321,7 @@ impl Shared {
     }
 
     fn close(&self) {
-        self.closed.store(true, SeqCst);
+        self.injector.close();
         self.shutdown.store(true, SeqCst);
         for w in self.idle.take_all_sleepers() {
             self.parkers[w].unpark();
@@ -346,11 +335,7 @@ impl Shared {
     /// workers have stopped.
     fn drain(&self) {
         loop {
-            let mut dropped = 0;
-            while let Ok(r) = self.injector.pop() {
-                drop(r);
-                dropped += 1;
-            }
+            let mut dropped = self.injector.drain();
             for q in self.locals.iter() {
                 while let Ok(r) = q.pop() {
                     drop(r);
@@ -473,7 +458,7 @@ impl Worker {
     fn next_task(&self, tick: u32, lifo_polls: &mut u32) -> Option<Runnable> {
         let shared = &*self.shared;
         if tick % GLOBAL_INTERVAL == 0 {
-            if let Ok(r) = shared.injector.pop() {
+            if let Some(r) = shared.injector.pop() {
                 *lifo_polls = 0;
                 return Some(r);
             }

@@ -430,3 +430,8 @@ impl Builder {
         Ok(Runtime { flavor })
     }
 }
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

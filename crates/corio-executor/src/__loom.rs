@@ -18,28 +18,6 @@ pub struct Idle(crate::idle::Idle);
 #[derive(Debug)]
 pub struct Registry(crate::registry::Registry);
 
-/// The unobserved-panic hand-off between a task's wrapper and its handle.
-#[derive(Debug)]
-pub struct ReportFlags(crate::task::Meta);
-
-impl Default for ReportFlags {
-    fn default() -> Self {
-        ReportFlags(crate::task::Meta::new(std::panic::Location::caller(), None))
-    }
-}
-
-impl ReportFlags {
-    /// The wrapper caught a panic: `true` when it must report it itself.
-    pub fn wrapper_panicked(&self) -> bool {
-        self.0.set(crate::task::PANICKED) & crate::task::DETACHED != 0
-    }
-
-    /// The handle is dropped: `true` when it must report the stored panic.
-    pub fn handle_dropped(&self) -> bool {
-        self.0.set(crate::task::DETACHED) & crate::task::PANICKED != 0
-    }
-}
-
 impl<T> Gate<T> {
     /// See `Gate::push`.
     pub fn loom_push(&self, item: T) -> bool {
@@ -90,25 +68,36 @@ impl Idle {
     }
 }
 
+/// An executor's identity in the registry.
+#[derive(Debug)]
+pub struct Owner(crate::registry::Owner);
+
+impl Owner {
+    /// A new, open owner.
+    pub fn loom_new() -> Owner {
+        Owner(crate::registry::Owner::new())
+    }
+}
+
 impl Registry {
     /// See `Registry::new`.
-    pub fn loom_new(shards: usize) -> Registry {
-        Registry(crate::registry::Registry::new(shards))
+    pub fn loom_new() -> Registry {
+        Registry(crate::registry::Registry::new())
     }
     /// See `Registry::insert`.
-    pub fn loom_insert(&self, hint: usize, waker: Waker) -> Option<usize> {
-        self.0.insert(hint, waker)
+    pub fn loom_insert(&self, owner: &Owner, hint: usize, waker: Waker) -> Option<usize> {
+        self.0.insert(&owner.0, hint, waker)
     }
     /// See `Registry::remove`.
     pub fn loom_remove(&self, key: usize) {
         self.0.remove(key)
     }
     /// See `Registry::close_and_drain`.
-    pub fn loom_close_and_drain(&self) -> Vec<Waker> {
-        self.0.close_and_drain()
+    pub fn loom_close_and_drain(&self, owner: &Owner) -> Vec<Waker> {
+        self.0.close_and_drain(&owner.0)
     }
     /// See `Registry::len`.
-    pub fn loom_len(&self) -> usize {
-        self.0.len()
+    pub fn loom_len(&self, owner: &Owner) -> usize {
+        self.0.len(&owner.0)
     }
 }

@@ -17,12 +17,12 @@ use std::sync::Arc;
 use crate::local::LocalShared;
 use crate::multi::Shared;
 use crate::panic::Hooks;
-use crate::registry::Registry;
+use crate::registry::Owner;
 
 /// What a task needs from the executor that polls it.
 #[derive(Debug)]
 pub(crate) struct Common {
-    pub(crate) registry: Registry,
+    pub(crate) owner: Owner,
     pub(crate) hooks: Arc<Hooks>,
 }
 

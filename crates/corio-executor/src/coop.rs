@@ -21,18 +21,27 @@ thread_local! {
     static REMAINING: Cell<Option<u8>> = const { Cell::new(None) };
 }
 
-/// Runs `f` with a fresh budget, restoring the previous one afterwards.
-pub(crate) fn with_budget<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<u8>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let prev = self.0;
-            let _ = REMAINING.try_with(|r| r.set(prev));
-        }
+/// Restores the budget that was in place when it was made.
+pub(crate) struct BudgetScope(Option<u8>);
+
+impl BudgetScope {
+    /// Remembers the current budget; [`reset_budget`] may then be used freely.
+    pub(crate) fn enter() -> BudgetScope {
+        BudgetScope(REMAINING.with(Cell::get))
     }
-    let prev = REMAINING.with(|r| r.replace(Some(BUDGET)));
-    let _restore = Restore(prev);
-    f()
+}
+
+impl Drop for BudgetScope {
+    fn drop(&mut self) {
+        let prev = self.0;
+        let _ = REMAINING.try_with(|r| r.set(prev));
+    }
+}
+
+/// Gives the task about to be polled a fresh budget (a worker's hot path:
+/// workers do not nest, so there is nothing to restore).
+pub(crate) fn reset_budget() {
+    REMAINING.with(|r| r.set(Some(BUDGET)));
 }
 
 /// Spends one unit of the current task's budget.

@@ -23,7 +23,7 @@
 //!   either the producer sees no searcher and wakes someone, or the last
 //!   searcher sees the work. `tests/loom.rs` checks this.
 
-use crate::sync::{fence, lock, AtomicUsize, Mutex, Ordering::SeqCst};
+use crate::sync::{fence, lock, AtomicUsize, Mutex, Ordering::Relaxed, Ordering::SeqCst};
 
 const UNPARK_SHIFT: usize = 16;
 const SEARCH_MASK: usize = (1 << UNPARK_SHIFT) - 1;
@@ -75,6 +75,18 @@ impl Idle {
         let worker = sleepers.pop()?;
         self.state.fetch_add(1 | (1 << UNPARK_SHIFT), SeqCst);
         Some(worker)
+    }
+
+    /// Like [`worker_to_notify`](Idle::worker_to_notify), for work a running
+    /// worker pushed to its own queue: that worker will run the work itself if
+    /// nobody helps, so a stale read only costs parallelism, never progress,
+    /// and the fast path skips the fence.
+    pub(crate) fn worker_to_help(&self) -> Option<usize> {
+        let state = self.state.load(Relaxed);
+        if searching(state) != 0 || unparked(state) >= self.num_workers {
+            return None;
+        }
+        self.worker_to_notify()
     }
 
     /// Every parked worker, for shutdown.

@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::panic::{catch_unwind, AssertUnwindSafe, Location};
+use std::panic::Location;
 use std::pin::pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
@@ -30,7 +30,7 @@ use concurrent_queue::ConcurrentQueue;
 use crate::context::{self, Common, SpawnTarget};
 use crate::panic::{Hooks, UnhandledPanic};
 use crate::park::{Park, ThreadPark};
-use crate::registry::Registry;
+use crate::registry::{Owner, Registry};
 use crate::task::{self, Name, Runnable, Task};
 
 /// Ticks between two looks at the remote queue before the local one.
@@ -194,7 +194,7 @@ impl LocalExecutor {
                     park,
                     closed: AtomicBool::new(false),
                     common: Arc::new(Common {
-                        registry: Registry::new(1),
+                        owner: Owner::new(),
                         hooks,
                     }),
                 }),
@@ -265,6 +265,7 @@ impl LocalExecutor {
         let _spawn = context::with_spawn_target(|t| t.is_none())
             .then(|| context::enter_spawn(SpawnTarget::Local(core.shared.clone())));
         let _current = context::enter_current(shared.common.clone(), 0);
+        let _budget = crate::coop::BudgetScope::enter();
 
         let main_wake = Arc::new(MainWake {
             woken: AtomicBool::new(true),
@@ -276,8 +277,8 @@ impl LocalExecutor {
         let mut tick: u32 = 0;
         loop {
             if main_wake.woken.swap(false, SeqCst) {
-                if let Poll::Ready(out) = crate::coop::with_budget(|| future.as_mut().poll(&mut cx))
-                {
+                crate::coop::reset_budget();
+                if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
                     return out;
                 }
             }
@@ -293,9 +294,8 @@ impl LocalExecutor {
                     core.pop().or_else(|| shared.remote.pop().ok())
                 };
                 let Some(runnable) = next else { break };
-                crate::coop::with_budget(|| {
-                    let _ = catch_unwind(AssertUnwindSafe(|| runnable.run()));
-                });
+                crate::coop::reset_budget();
+                task::run(runnable);
                 ran += 1;
                 if main_wake.woken.load(SeqCst) {
                     break;
@@ -329,7 +329,7 @@ impl LocalExecutor {
     /// Number of idle tasks tracked for cancellation.
     #[doc(hidden)]
     pub fn __registered_tasks(&self) -> usize {
-        self.core.shared.common.registry.len()
+        Registry::global().len(&self.core.shared.common.owner)
     }
 }
 
@@ -379,7 +379,7 @@ impl Drop for LocalExecutor {
                 drop(r);
                 dropped += 1;
             }
-            let wakers = shared.common.registry.close_and_drain();
+            let wakers = Registry::global().close_and_drain(&shared.common.owner);
             if dropped == 0 && wakers.is_empty() {
                 break;
             }

@@ -34,7 +34,7 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::panic::{catch_unwind, AssertUnwindSafe, Location};
+use std::panic::Location;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -48,7 +48,7 @@ use crate::gate::Gate;
 use crate::idle::Idle;
 use crate::panic::{Hooks, UnhandledPanic};
 use crate::park::{Park, ThreadPark};
-use crate::registry::Registry;
+use crate::registry::{Owner, Registry};
 use crate::sync::{lock, AtomicBool, Mutex, Ordering::SeqCst};
 use crate::task::{self, Name, Runnable, Task};
 
@@ -189,7 +189,7 @@ impl Builder {
             idle: Idle::new(n),
             shutdown: AtomicBool::new(false),
             common: Arc::new(Common {
-                registry: Registry::new(n + 1),
+                owner: Owner::new(),
                 hooks: Arc::new(Hooks::new(self.unhandled_panic)),
             }),
         });
@@ -342,7 +342,7 @@ impl Shared {
                     dropped += 1;
                 }
             }
-            let wakers = self.common.registry.close_and_drain();
+            let wakers = Registry::global().close_and_drain(&self.common.owner);
             if dropped == 0 && wakers.is_empty() {
                 break;
             }
@@ -403,7 +403,9 @@ impl Worker {
         }
         // More than one task waiting here: let a sleeping worker help.
         if !self.searching.get() && !self.local().is_empty() {
-            self.shared.notify_parked();
+            if let Some(worker) = self.shared.idle.worker_to_help() {
+                self.shared.parkers[worker].unpark();
+            }
         }
     }
 
@@ -536,11 +538,8 @@ impl Worker {
 }
 
 fn run_task(runnable: Runnable) {
-    crate::coop::with_budget(|| {
-        // The wrapper catches panics of the future's poll; this catches a
-        // panic from a destructor async-task runs, so the worker survives.
-        let _ = catch_unwind(AssertUnwindSafe(|| runnable.run()));
-    });
+    crate::coop::reset_budget();
+    task::run(runnable);
 }
 
 /// Moves about half of `src` into `dst` and returns one task.
@@ -752,7 +751,7 @@ impl Executor {
     /// Number of idle tasks this executor tracks for cancellation at shutdown.
     #[doc(hidden)]
     pub fn __registered_tasks(&self) -> usize {
-        self.shared.common.registry.len()
+        Registry::global().len(&self.shared.common.owner)
     }
 }
 

@@ -8,86 +8,129 @@
 //! removes it when its future completes or is dropped. Tasks that finish in
 //! their first poll (most tiny tasks) never touch the registry.
 //!
-//! At shutdown the registry is closed (no new entries), drained, and every
-//! drained waker is woken: the executor, already closed, drops each task's
+//! At shutdown an executor closes its [`Owner`] (no new entries) and drains
+//! its entries, waking each: the executor, already closed, drops each task's
 //! `Runnable` when it is scheduled, which drops its future.
 //!
-//! The registry is sharded by worker so that registrations from different
-//! workers rarely contend on one lock. A key encodes its shard.
+//! There is one registry for the process, sharded so that registrations from
+//! different workers rarely contend on a lock. Each entry is tagged with its
+//! executor's owner id. A task keeps only its key (not a pointer to its
+//! executor), which keeps every task eight bytes smaller; the key encodes the
+//! shard.
+//!
+//! # Invariants
+//!
+//! * An insert checks `Owner::closed` under the shard lock; the closer sets
+//!   the flag before locking the shards to drain them. So an entry is either
+//!   drained or refused: none is left behind.
+//! * Only the task that made an entry removes it, except the drain; after the
+//!   drain the owner is closed, so a key is never reused while its task still
+//!   holds it.
 
 use std::task::Waker;
 
 use slab::Slab;
 
-use crate::sync::{lock, Mutex};
+use crate::sync::{lock, AtomicBool, Mutex, Ordering::SeqCst};
 
-const SHARD_BITS: u32 = 8;
-const SHARD_MASK: usize = (1 << SHARD_BITS) - 1;
+const SHARD_BITS: u32 = 6;
+const SHARDS: usize = 1 << SHARD_BITS;
+const SHARD_MASK: usize = SHARDS - 1;
 
+/// An executor's identity and open/closed state in the registry.
 #[derive(Debug)]
-struct Shard {
-    closed: bool,
-    wakers: Slab<Waker>,
+pub(crate) struct Owner {
+    id: usize,
+    closed: AtomicBool,
+}
+
+impl Owner {
+    pub(crate) fn new() -> Owner {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+        Owner {
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            closed: AtomicBool::new(false),
+        }
+    }
 }
 
 /// Sharded set of the wakers of idle tasks.
 #[derive(Debug)]
 pub(crate) struct Registry {
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[Mutex<Slab<(usize, Waker)>>]>,
 }
 
 impl Registry {
-    pub(crate) fn new(shards: usize) -> Registry {
-        let shards = shards.clamp(1, SHARD_MASK + 1);
+    pub(crate) fn new() -> Registry {
         Registry {
-            shards: (0..shards)
-                .map(|_| {
-                    Mutex::new(Shard {
-                        closed: false,
-                        wakers: Slab::new(),
-                    })
-                })
-                .collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(Slab::new())).collect(),
         }
     }
 
-    /// Registers `waker` in shard `hint` (modulo the shard count). Returns the
-    /// key, or `None` once the registry is closed.
-    pub(crate) fn insert(&self, hint: usize, waker: Waker) -> Option<usize> {
-        let index = hint % self.shards.len();
+    /// The process-wide registry.
+    #[cfg(not(loom))]
+    pub(crate) fn global() -> &'static Registry {
+        static GLOBAL: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
+        GLOBAL.get_or_init(Registry::new)
+    }
+
+    /// Under loom the models make their own registries.
+    #[cfg(loom)]
+    pub(crate) fn global() -> &'static Registry {
+        unreachable!("the executor itself does not run under loom")
+    }
+
+    /// Registers `waker` for `owner`, in shard `hint` (modulo the shard
+    /// count). Returns the key, or `None` once the owner is closed.
+    pub(crate) fn insert(&self, owner: &Owner, hint: usize, waker: Waker) -> Option<usize> {
+        let index = hint & SHARD_MASK;
         let mut shard = lock(&self.shards[index]);
-        if shard.closed {
+        if owner.closed.load(SeqCst) {
             return None;
         }
-        let key = shard.wakers.insert(waker);
+        let key = shard.insert((owner.id, waker));
         Some((key << SHARD_BITS) | index)
     }
 
     /// Removes the entry `key` (no-op when it was drained already).
     pub(crate) fn remove(&self, key: usize) {
-        let index = key & SHARD_MASK;
         let removed = {
-            let mut shard = lock(&self.shards[index]);
-            shard.wakers.try_remove(key >> SHARD_BITS)
+            let mut shard = lock(&self.shards[key & SHARD_MASK]);
+            shard.try_remove(key >> SHARD_BITS)
         };
         // The waker is dropped outside the lock: dropping the last reference
         // to a task may run code that registers elsewhere.
         drop(removed);
     }
 
-    /// Closes the registry and returns every registered waker.
-    pub(crate) fn close_and_drain(&self) -> Vec<Waker> {
+    /// Closes `owner` and returns every waker registered for it.
+    pub(crate) fn close_and_drain(&self, owner: &Owner) -> Vec<Waker> {
+        owner.closed.store(true, SeqCst);
         let mut all = Vec::new();
         for shard in self.shards.iter() {
             let mut shard = lock(shard);
-            shard.closed = true;
-            all.extend(shard.wakers.drain());
+            let keys: Vec<usize> = shard
+                .iter()
+                .filter(|(_, (id, _))| *id == owner.id)
+                .map(|(k, _)| k)
+                .collect();
+            for k in keys {
+                all.push(shard.remove(k).1);
+            }
         }
         all
     }
 
-    /// Number of registered wakers.
-    pub(crate) fn len(&self) -> usize {
-        self.shards.iter().map(|s| lock(s).wakers.len()).sum()
+    /// Number of wakers registered for `owner`.
+    pub(crate) fn len(&self, owner: &Owner) -> usize {
+        self.shards
+            .iter()
+            .map(|s| {
+                lock(s)
+                    .iter()
+                    .filter(|(_, (id, _))| *id == owner.id)
+                    .count()
+            })
+            .sum()
     }
 }

@@ -3,11 +3,13 @@
 //!
 //! # Design
 //!
-//! A task is one async-task allocation holding a [`Meta`] (name, spawn
-//! location, two flags), the schedule function and the future — wrapped in a
-//! [`Wrapped`], which catches panics, registers the task's waker with its
-//! executor the first time it returns `Pending` (see `registry.rs`), and
-//! decides who reports a panic nobody will observe.
+//! A task is one async-task allocation holding a [`Meta`] (name and spawn
+//! location), the schedule function and the future, wrapped in a [`Wrapped`]
+//! that catches panics and registers the task's waker with its executor the
+//! first time it returns `Pending` (see `registry.rs`). Every byte here is
+//! paid by every task, so the wrapper holds only the registry key and the
+//! future; the metadata of the task being polled is found through the
+//! thread-local context (the executor sets it around each poll).
 //!
 //! The handle, [`Task<T>`], holds async-task's `FallibleTask` (which reports
 //! "cancelled" instead of panicking when the task was dropped unfinished) and
@@ -15,20 +17,15 @@
 //!
 //! # Unobserved panics
 //!
-//! Exactly one side reports a panic that nobody awaits. The wrapper sets
-//! `PANICKED` after catching a panic and dropping the user future; the handle
-//! sets `DETACHED` when it is dropped without having been awaited to the end.
-//! Both use `fetch_or`, so exactly one of them sees the other's flag:
-//!
-//! * the wrapper sees `DETACHED`: it reports at once, it holds the payload;
-//! * the handle sees `PANICKED`: the output (holding the payload) is written
-//!   by async-task right after the wrapper returns, without running any user
-//!   code in between, so the handle waits for the task to finish (a bounded
-//!   wait), takes the output and reports it.
-//!
-//! `tests/loom.rs` checks this hand-off.
+//! A panic becomes the task's output: a boxed [`PanicOutput`] holding the
+//! payload. Whoever awaits the task takes the payload out. If nobody does —
+//! the handle was detached or dropped — async-task drops the output, and
+//! `PanicOutput`'s destructor hands the payload, still there, to the
+//! runtime's [`UnhandledPanic`](crate::UnhandledPanic) policy. Rust's drop
+//! rules make that happen exactly once, with no flags to race on.
 
 use std::any::Any;
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
@@ -37,14 +34,9 @@ use std::ptr::NonNull;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use crate::context::{self, Common};
+use crate::context;
 use crate::panic::{payload_message, Hooks, UnobservedPanic};
-use crate::sync::{AtomicU8, Ordering};
-
-/// The task's handle was dropped or detached without awaiting the output.
-pub(crate) const DETACHED: u8 = 1;
-/// The task's future panicked.
-pub(crate) const PANICKED: u8 = 2;
+use crate::registry::Registry;
 
 /// A task's name, boxed so that unnamed tasks pay one pointer.
 #[derive(Debug)]
@@ -55,16 +47,11 @@ pub(crate) struct Name(pub(crate) Box<str>);
 pub(crate) struct Meta {
     location: &'static Location<'static>,
     name: Option<Box<Name>>,
-    flags: AtomicU8,
 }
 
 impl Meta {
     pub(crate) fn new(location: &'static Location<'static>, name: Option<Box<Name>>) -> Meta {
-        Meta {
-            location,
-            name,
-            flags: AtomicU8::new(0),
-        }
+        Meta { location, name }
     }
 
     pub(crate) fn name(&self) -> Option<&str> {
@@ -74,35 +61,21 @@ impl Meta {
     pub(crate) fn location(&self) -> &'static Location<'static> {
         self.location
     }
-
-    /// Sets `flag`, returning the flags as they were.
-    pub(crate) fn set(&self, flag: u8) -> u8 {
-        self.flags.fetch_or(flag, Ordering::AcqRel)
-    }
-
-    fn unobserved(&self, payload: Box<dyn Any + Send>) -> UnobservedPanic {
-        UnobservedPanic {
-            name: self.name().map(String::from),
-            location: self.location,
-            payload,
-        }
-    }
 }
 
 /// The runnable type of corio's tasks.
 pub(crate) type Runnable = async_task::Runnable<Meta>;
 
-/// A pointer to the `Meta` of the task whose future or handle holds it.
+/// A pointer to the `Meta` of the task whose handle holds it.
 ///
 /// The metadata lives in the task's allocation, which async-task frees only
-/// once the future is dropped and the handle is gone; both holders of a
-/// `MetaPtr` are one of those, so the pointer is valid for as long as it is held.
+/// once the future is dropped and the `Task` handle is gone; the handle owns
+/// its `MetaPtr`, so the pointer is valid for as long as it is held.
 #[derive(Clone, Copy)]
 struct MetaPtr(NonNull<Meta>);
 
-// SAFETY: a `MetaPtr` only gives out `&Meta`, and `Meta` is `Sync` (its only
-// mutable part is an atomic), so sharing or sending the pointer is as safe as
-// sharing `&Meta`.
+// SAFETY: a `MetaPtr` only gives out `&Meta`, and `Meta` is `Sync` (it is
+// immutable), so sharing or sending the pointer is as safe as sharing `&Meta`.
 unsafe impl Send for MetaPtr {}
 // SAFETY: as above.
 unsafe impl Sync for MetaPtr {}
@@ -114,31 +87,67 @@ impl MetaPtr {
     }
 }
 
-/// What a task's future resolves to inside async-task when it panicked.
-pub(crate) struct Panicked {
+/// What a task's future resolves to inside async-task when it panicked
+/// (boxed: the output shares the task's allocation with the future, and the
+/// rare error case should not make every task larger).
+pub(crate) type Panicked = Box<PanicOutput>;
+
+/// The payload of a panic nobody has taken yet, and where to report it.
+pub(crate) struct PanicOutput {
     payload: Option<Box<dyn Any + Send>>,
+    name: Option<String>,
+    location: &'static Location<'static>,
     hooks: Option<Arc<Hooks>>,
+}
+
+impl PanicOutput {
+    fn take(&mut self) -> Option<Box<dyn Any + Send>> {
+        self.payload.take()
+    }
+}
+
+impl Drop for PanicOutput {
+    fn drop(&mut self) {
+        if let Some(payload) = self.payload.take() {
+            let panic = UnobservedPanic {
+                name: self.name.take(),
+                location: self.location,
+                payload,
+            };
+            match &self.hooks {
+                Some(hooks) => hooks.report(panic),
+                // Panicked outside any executor's context: the default policy.
+                None => eprintln!("corio: {panic}"),
+            }
+        }
+    }
 }
 
 pin_project_lite::pin_project! {
     /// The future async-task runs: the user's future plus panic capture and
     /// waker registration.
     pub(crate) struct Wrapped<F> {
-        meta: MetaPtr,
-        registered: Option<(Arc<Common>, usize)>,
+        // The registry key, or `UNREGISTERED`.
+        registered: usize,
         #[pin]
-        future: Option<F>,
+        future: F,
     }
 
     impl<F> PinnedDrop for Wrapped<F> {
         fn drop(this: Pin<&mut Self>) {
-            let mut this = this.project();
-            // Drop the user's future before leaving the registry, so that a
-            // shutdown racing with this drop never sees a half-dropped task.
-            this.future.set(None);
-            if let Some((common, key)) = this.registered.take() {
-                common.registry.remove(key);
+            let key = *this.project().registered;
+            if key != UNREGISTERED {
+                Registry::global().remove(key);
             }
+        }
+    }
+}
+
+impl<F> Wrapped<F> {
+    fn new(future: F) -> Wrapped<F> {
+        Wrapped {
+            registered: UNREGISTERED,
+            future,
         }
     }
 }
@@ -147,58 +156,44 @@ impl<F: Future> Future for Wrapped<F> {
     type Output = Result<F::Output, Panicked>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        let Some(future) = this.future.as_mut().as_pin_mut() else {
-            // async-task never polls a completed future.
-            return Poll::Pending;
-        };
-        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        let this = self.project();
+        match catch_unwind(AssertUnwindSafe(|| this.future.poll(cx))) {
             Ok(Poll::Pending) => {
-                if this.registered.is_none() {
+                if *this.registered == UNREGISTERED {
                     *this.registered = register(cx.waker());
                 }
                 Poll::Pending
             }
             Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
             Err(payload) => {
-                // Drop the future now (its destructor may panic too), so that
-                // no user code runs between setting PANICKED and completion.
-                let _ = catch_unwind(AssertUnwindSafe(|| this.future.set(None)));
+                let (name, location) = with_polled_meta(|meta| match meta {
+                    Some(meta) => (meta.name().map(String::from), meta.location()),
+                    None => (None, Location::caller()),
+                });
                 let hooks = context::with_current(|c| c.map(|(common, _)| common.hooks.clone()));
-                let meta = this.meta.get();
-                if meta.set(PANICKED) & DETACHED != 0 {
-                    report(hooks.as_deref(), meta.unobserved(payload));
-                    Poll::Ready(Err(Panicked {
-                        payload: None,
-                        hooks: None,
-                    }))
-                } else {
-                    Poll::Ready(Err(Panicked {
-                        payload: Some(payload),
-                        hooks,
-                    }))
-                }
+                Poll::Ready(Err(Box::new(PanicOutput {
+                    payload: Some(payload),
+                    name,
+                    location,
+                    hooks,
+                })))
             }
         }
     }
 }
 
-/// Registers `waker` with the executor polling this task.
-fn register(waker: &Waker) -> Option<(Arc<Common>, usize)> {
-    context::with_current(|current| {
-        let (common, shard) = current?;
-        let key = common.registry.insert(*shard, waker.clone())?;
-        Some((common.clone(), key))
-    })
-}
+/// `Wrapped::registered` of a task that is not in the registry.
+const UNREGISTERED: usize = usize::MAX;
 
-/// Applies the runtime's policy, or the default one when the task's runtime
-/// is unknown (its executor already gone).
-fn report(hooks: Option<&Hooks>, panic: UnobservedPanic) {
-    match hooks {
-        Some(hooks) => hooks.report(panic),
-        None => eprintln!("corio: {panic}"),
-    }
+/// Registers `waker` for the executor polling this task; returns the key.
+fn register(waker: &Waker) -> usize {
+    context::with_current(|current| {
+        current
+            .and_then(|(common, shard)| {
+                Registry::global().insert(&common.owner, *shard, waker.clone())
+            })
+            .unwrap_or(UNREGISTERED)
+    })
 }
 
 /// Builds the task for `future`, with the given schedule function.
@@ -215,14 +210,7 @@ where
 {
     let (runnable, task) = async_task::Builder::new()
         .metadata(Meta::new(location, name))
-        .spawn(
-            |meta| Wrapped {
-                meta: MetaPtr(NonNull::from(meta)),
-                registered: None,
-                future: Some(future),
-            },
-            schedule,
-        );
+        .spawn(|_| Wrapped::new(future), schedule);
     (runnable, Task::new(task))
 }
 
@@ -240,15 +228,37 @@ where
 {
     let (runnable, task) = async_task::Builder::new()
         .metadata(Meta::new(location, name))
-        .spawn_local(
-            |meta| Wrapped {
-                meta: MetaPtr(NonNull::from(meta)),
-                registered: None,
-                future: Some(future),
-            },
-            schedule,
-        );
+        .spawn_local(|_| Wrapped::new(future), schedule);
     (runnable, Task::new(task))
+}
+
+thread_local! {
+    /// The metadata of the task being polled on this thread, if any.
+    static POLLED: Cell<Option<NonNull<Meta>>> = const { Cell::new(None) };
+}
+
+/// Runs one poll of `runnable`, with its metadata visible to the wrapper.
+pub(crate) fn run(runnable: Runnable) {
+    struct Restore(Option<NonNull<Meta>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            POLLED.set(self.0);
+        }
+    }
+    let _restore = Restore(POLLED.replace(Some(NonNull::from(runnable.metadata()))));
+    // The wrapper catches panics of the future's poll; this catches a panic
+    // from a destructor async-task runs, so the worker survives.
+    let _ = catch_unwind(AssertUnwindSafe(|| runnable.run()));
+}
+
+/// Calls `f` with the metadata of the task being polled on this thread.
+fn with_polled_meta<R>(f: impl FnOnce(Option<&Meta>) -> R) -> R {
+    let meta = POLLED.get();
+    // SAFETY: `POLLED` holds a pointer only while `run` polls that task (it
+    // is restored when `run` returns, even by unwinding), and `run` holds the
+    // task's `Runnable`, which keeps the task's allocation, metadata
+    // included, alive. The pointer is only read on this thread.
+    f(meta.map(|m| unsafe { m.as_ref() }))
 }
 
 type Inner<T> = async_task::FallibleTask<Result<T, Panicked>, Meta>;
@@ -380,30 +390,14 @@ impl<T> Task<T> {
         CancelOnDrop { task: Some(self) }
     }
 
-    /// Drops the handle, reporting a panic nobody will see, then either
-    /// detaches (`cancel == false`) or cancels the task.
+    /// Drops the handle: detaches (`cancel == false`) or cancels the task.
+    /// A panic nobody took is reported when async-task drops the output.
     fn release(&mut self, cancel: bool) {
-        let Some(mut inner) = self.inner.take() else {
-            return;
-        };
-        let meta = self.meta.get();
-        if meta.set(DETACHED) & PANICKED == 0 {
+        if let Some(inner) = self.inner.take() {
             if cancel {
                 drop(inner);
             } else {
                 inner.detach();
-            }
-            return;
-        }
-        // The task panicked and the wrapper left the report to us: wait for
-        // async-task to store the output (no user code runs before it does).
-        while !inner.is_finished() {
-            std::thread::yield_now();
-        }
-        let mut cx = Context::from_waker(Waker::noop());
-        if let Poll::Ready(Some(Err(panicked))) = Pin::new(&mut inner).poll(&mut cx) {
-            if let Some(payload) = panicked.payload {
-                report(panicked.hooks.as_deref(), meta.unobserved(payload));
             }
         }
     }
@@ -416,11 +410,9 @@ fn into_result<T>(
 ) -> Result<T, JoinError> {
     match out {
         Some(Ok(value)) => Ok(value),
-        Some(Err(panicked)) => Err(JoinError {
-            repr: match panicked.payload {
+        Some(Err(mut panicked)) => Err(JoinError {
+            repr: match panicked.take() {
                 Some(payload) => Repr::Panicked(Mutex::new(payload)),
-                // Already reported: only possible when the handle had been
-                // detached, so nobody can be awaiting it.
                 None => Repr::Cancelled,
             },
             name,

@@ -12,14 +12,12 @@
 //!   use-after-free class).
 //! * `registry_*`: a task completing (leaving the registry) races shutdown's
 //!   drain (cancellation); each waker is dropped exactly once.
-//! * `report_*`: a task's panic races its handle being dropped; exactly one
-//!   side reports the panic.
 #![cfg(loom)]
 
 use std::sync::Arc as StdArc;
 use std::task::{Wake, Waker};
 
-use corio_executor::__loom::{Gate, Idle, Registry, ReportFlags};
+use corio_executor::__loom::{Gate, Idle, Owner, Registry};
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use loom::sync::Arc;
 use loom::thread;
@@ -173,8 +171,8 @@ fn gate_two_pushers_racing_close() {
     });
 }
 
-/// A waker that counts its drops (std `Arc`: wakers are not loom objects).
-struct CountingWake(std::sync::atomic::AtomicUsize);
+/// A waker whose drops show in its `Arc` count (std `Arc`: wakers are not loom objects).
+struct CountingWake;
 
 impl Wake for CountingWake {
     fn wake(self: StdArc<Self>) {}
@@ -183,10 +181,16 @@ impl Wake for CountingWake {
 #[test]
 fn registry_completion_racing_shutdown_drain() {
     loom::model(|| {
-        let registry = Arc::new(Registry::loom_new(2));
-        let wake = StdArc::new(CountingWake(std::sync::atomic::AtomicUsize::new(0)));
+        let registry = Arc::new(Registry::loom_new());
+        let owner = Arc::new(Owner::loom_new());
+        let other = Owner::loom_new();
+        let wake = StdArc::new(CountingWake);
         let key = registry
-            .loom_insert(0, Waker::from(wake.clone()))
+            .loom_insert(&owner, 0, Waker::from(wake.clone()))
+            .expect("open registry");
+        // Another executor's entry in the same shard is left alone.
+        let other_key = registry
+            .loom_insert(&other, 0, Waker::from(wake.clone()))
             .expect("open registry");
         // The task completes and leaves the registry...
         let completer = {
@@ -194,37 +198,37 @@ fn registry_completion_racing_shutdown_drain() {
             thread::spawn(move || registry.loom_remove(key))
         };
         // ...while shutdown drains it.
-        let drained = registry.loom_close_and_drain();
+        let drained = registry.loom_close_and_drain(&owner);
         let drained_here = drained.len();
         drop(drained);
         completer.join().unwrap();
         assert!(drained_here <= 1);
-        assert_eq!(registry.loom_len(), 0);
-        // Only our clone is left: the registry's waker was dropped once.
+        assert_eq!(registry.loom_len(&owner), 0);
+        assert_eq!(registry.loom_len(&other), 1);
+        registry.loom_remove(other_key);
+        // Only our clone is left: each registered waker was dropped once.
         assert_eq!(StdArc::strong_count(&wake), 1);
-        // A closed registry accepts nothing more.
-        assert!(registry.loom_insert(1, Waker::from(wake.clone())).is_none());
-        let _ = &wake.0;
+        // A closed owner registers nothing more.
+        assert!(registry
+            .loom_insert(&owner, 1, Waker::from(wake.clone()))
+            .is_none());
     });
 }
 
 #[test]
-fn report_exactly_one_side_reports() {
+fn registry_insert_racing_close_is_drained_or_refused() {
     loom::model(|| {
-        let flags = Arc::new(ReportFlags::default());
-        let reports = Arc::new(AtomicUsize::new(0));
-        let wrapper = {
-            let (flags, reports) = (flags.clone(), reports.clone());
-            thread::spawn(move || {
-                if flags.wrapper_panicked() {
-                    reports.fetch_add(1, SeqCst);
-                }
-            })
+        let registry = Arc::new(Registry::loom_new());
+        let owner = Arc::new(Owner::loom_new());
+        let wake = StdArc::new(CountingWake);
+        let inserter = {
+            let (registry, owner, wake) = (registry.clone(), owner.clone(), wake.clone());
+            thread::spawn(move || registry.loom_insert(&owner, 3, Waker::from(wake)).is_some())
         };
-        if flags.handle_dropped() {
-            reports.fetch_add(1, SeqCst);
-        }
-        wrapper.join().unwrap();
-        assert_eq!(reports.load(SeqCst), 1);
+        let drained = registry.loom_close_and_drain(&owner).len();
+        let inserted = inserter.join().unwrap();
+        // Never left behind: inserted entries were drained, others refused.
+        assert_eq!(registry.loom_len(&owner), 0);
+        assert_eq!(drained, usize::from(inserted));
     });
 }

@@ -18,13 +18,16 @@ use crate::sync::{fence, AtomicBool, Ordering::SeqCst};
 pub(crate) struct Gate<T> {
     queue: ConcurrentQueue<T>,
     closed: AtomicBool,
+    /// How an item is disposed of when the gate is closed.
+    discard: fn(T),
 }
 
 impl<T> Gate<T> {
-    pub(crate) fn new() -> Gate<T> {
+    pub(crate) fn new(discard: fn(T)) -> Gate<T> {
         Gate {
             queue: ConcurrentQueue::unbounded(),
             closed: AtomicBool::new(false),
+            discard,
         }
     }
 
@@ -36,11 +39,11 @@ impl<T> Gate<T> {
     /// Queues `item`; returns `false` (having dropped it) once closed.
     pub(crate) fn push(&self, item: T) -> bool {
         if self.is_closed() {
-            drop(item);
+            (self.discard)(item);
             return false;
         }
         if let Err(e) = self.queue.push(item) {
-            drop(e.into_inner());
+            (self.discard)(e.into_inner());
             return false;
         }
         fence(SeqCst);
@@ -70,11 +73,11 @@ impl<T> Gate<T> {
         fence(SeqCst);
     }
 
-    /// Drops every queued item; returns how many.
+    /// Discards every queued item; returns how many.
     pub(crate) fn drain(&self) -> usize {
         let mut n = 0;
         while let Ok(item) = self.queue.pop() {
-            drop(item);
+            (self.discard)(item);
             n += 1;
         }
         n

@@ -11,7 +11,13 @@
 //!
 //! `!Send` tasks are only ever run or dropped on the owner thread: the
 //! schedule function pushes a runnable from a foreign thread to the remote
-//! queue, which only the owner drains, even after the executor closed.
+//! queue, which only the owner drains, even after the executor closed. (A
+//! foreign wake-up that lands after the owner's final drain leaves that one
+//! task unfreed rather than dropping a `!Send` future on the wrong thread;
+//! a closed executor's tasks are all cancelled, so such a wake-up can only
+//! race with the drain itself.) `Send` tasks, spawned through a
+//! [`LocalHandle`] or `spawn`, have their own schedule function, which
+//! cancels them on the spot once the executor is closed.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -73,7 +79,7 @@ impl LocalShared {
                 if std::ptr::eq(&*core.shared, self) {
                     if let Some(r) = slot.take() {
                         if self.closed.load(SeqCst) {
-                            drop(r);
+                            task::discard(r);
                         } else {
                             core.queue.borrow_mut().push_back(r);
                         }
@@ -100,9 +106,20 @@ impl LocalShared {
         F::Output: Send + 'static,
     {
         let shared = self.clone();
-        let (runnable, task) = task::build(future, name, location, move |r| shared.schedule(r));
-        self.schedule(runnable);
+        let (runnable, task) =
+            task::build(future, name, location, move |r| shared.schedule_send(r));
+        self.schedule_send(runnable);
         task
+    }
+
+    /// Schedules a task whose future is `Send`: once the executor is closed,
+    /// it is cancelled at once, on whatever thread wakes it.
+    fn schedule_send(&self, runnable: Runnable) {
+        if self.closed.load(SeqCst) {
+            task::discard(runnable);
+        } else {
+            self.schedule(runnable);
+        }
     }
 }
 
@@ -353,7 +370,7 @@ impl Core {
         let (runnable, task) =
             task::build_local(future, name, location, move |r| shared.schedule(r));
         if self.shared.closed.load(SeqCst) {
-            drop(runnable);
+            task::discard(runnable);
         } else {
             self.queue.borrow_mut().push_back(runnable);
         }
@@ -372,11 +389,11 @@ impl Drop for LocalExecutor {
         loop {
             let mut dropped = 0;
             while let Some(r) = core.pop() {
-                drop(r);
+                task::discard(r);
                 dropped += 1;
             }
             while let Ok(r) = shared.remote.pop() {
-                drop(r);
+                task::discard(r);
                 dropped += 1;
             }
             let wakers = Registry::global().close_and_drain(&shared.common.owner);

@@ -53,7 +53,7 @@ use crate::sync::{lock, AtomicBool, Mutex, Ordering::SeqCst};
 use crate::task::{self, Name, Runnable, Task};
 
 /// Capacity of a worker's local queue.
-const LOCAL_QUEUE_CAPACITY: usize = 256;
+const LOCAL_QUEUE_CAPACITY: usize = 1024;
 /// LIFO-slot tasks run in a row before the slot yields to the queue.
 const MAX_LIFO_POLLS: u32 = 3;
 /// Ticks between two looks at the injector before the local queue.
@@ -181,7 +181,7 @@ impl Builder {
             })
             .collect();
         let shared = Arc::new(Shared {
-            injector: Gate::new(),
+            injector: Gate::new(task::discard),
             locals: (0..n)
                 .map(|_| ConcurrentQueue::bounded(LOCAL_QUEUE_CAPACITY))
                 .collect(),
@@ -272,7 +272,7 @@ impl Shared {
 
     fn schedule(&self, runnable: Runnable, yielded: bool) {
         if self.injector.is_closed() {
-            drop(runnable);
+            task::discard(runnable);
             return;
         }
         let mut slot = Some(runnable);
@@ -338,7 +338,7 @@ impl Shared {
             let mut dropped = self.injector.drain();
             for q in self.locals.iter() {
                 while let Ok(r) = q.pop() {
-                    drop(r);
+                    task::discard(r);
                     dropped += 1;
                 }
             }

@@ -54,10 +54,13 @@ impl Owner {
     }
 }
 
+/// One shard: `(owner id, waker)` entries.
+type Shard = Mutex<Slab<(usize, Waker)>>;
+
 /// Sharded set of the wakers of idle tasks.
 #[derive(Debug)]
 pub(crate) struct Registry {
-    shards: Box<[Mutex<Slab<(usize, Waker)>>]>,
+    shards: Box<[Shard]>,
 }
 
 impl Registry {

@@ -28,6 +28,7 @@ use std::any::Any;
 use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::ptr::NonNull;
@@ -123,31 +124,57 @@ impl Drop for PanicOutput {
     }
 }
 
-pin_project_lite::pin_project! {
-    /// The future async-task runs: the user's future plus panic capture and
-    /// waker registration.
-    pub(crate) struct Wrapped<F> {
-        // The registry key, or `UNREGISTERED`.
-        registered: usize,
-        #[pin]
-        future: F,
-    }
-
-    impl<F> PinnedDrop for Wrapped<F> {
-        fn drop(this: Pin<&mut Self>) {
-            let key = *this.project().registered;
-            if key != UNREGISTERED {
-                Registry::global().remove(key);
-            }
-        }
-    }
+/// The future async-task runs: the user's future plus panic capture and
+/// waker registration.
+///
+/// The user's future sits in a `ManuallyDrop` so that the wrapper drops it
+/// itself, under `catch_unwind`: async-task drops futures where a panic
+/// aborts the process, and a destructor that panics must not do that. A
+/// separate "dropped" flag would cost every task eight bytes, so `state`
+/// doubles as one: it is the registry key, [`UNREGISTERED`], or [`DONE`] once
+/// the future is gone.
+pub(crate) struct Wrapped<F> {
+    state: usize,
+    future: ManuallyDrop<F>,
 }
+
+/// `Wrapped::state` of a task that is not in the registry.
+const UNREGISTERED: usize = usize::MAX;
+/// `Wrapped::state` once the user's future has been dropped.
+const DONE: usize = usize::MAX - 1;
 
 impl<F> Wrapped<F> {
     fn new(future: F) -> Wrapped<F> {
         Wrapped {
-            registered: UNREGISTERED,
-            future,
+            state: UNREGISTERED,
+            future: ManuallyDrop::new(future),
+        }
+    }
+
+    /// Leaves the registry and drops the user's future, catching a panic
+    /// from its destructor.
+    fn release(&mut self) -> Result<(), Box<dyn Any + Send>> {
+        let key = std::mem::replace(&mut self.state, DONE);
+        if key == DONE {
+            return Ok(());
+        }
+        if key != UNREGISTERED {
+            Registry::global().remove(key);
+        }
+        // SAFETY: `state` was not `DONE`, so the future has not been dropped
+        // yet, and it is now marked `DONE`, so it is never touched again.
+        // Dropping in place keeps the pinning promise made in `poll`.
+        catch_unwind(AssertUnwindSafe(|| unsafe {
+            ManuallyDrop::drop(&mut self.future)
+        }))
+    }
+}
+
+impl<F> Drop for Wrapped<F> {
+    fn drop(&mut self) {
+        // Cancelled (or the executor shut down) with the future still alive.
+        if let Err(payload) = self.release() {
+            drop(panic_output(payload));
         }
     }
 }
@@ -156,34 +183,52 @@ impl<F: Future> Future for Wrapped<F> {
     type Output = Result<F::Output, Panicked>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        match catch_unwind(AssertUnwindSafe(|| this.future.poll(cx))) {
+        // SAFETY: the user's future is never moved out of `self`: it is only
+        // polled through this pin and dropped in place by `release`.
+        let this = unsafe { self.get_unchecked_mut() };
+        if this.state == DONE {
+            // async-task never polls a completed task.
+            return Poll::Pending;
+        }
+        // SAFETY: as above; `state != DONE`, so the future is alive.
+        let future = unsafe { Pin::new_unchecked(&mut *this.future) };
+        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Pending) => {
-                if *this.registered == UNREGISTERED {
-                    *this.registered = register(cx.waker());
+                if this.state == UNREGISTERED {
+                    this.state = register(cx.waker());
                 }
                 Poll::Pending
             }
-            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+            // Drop the future now, so that a panicking destructor becomes
+            // this task's panic rather than an abort.
+            Ok(Poll::Ready(value)) => match this.release() {
+                Ok(()) => Poll::Ready(Ok(value)),
+                Err(payload) => Poll::Ready(Err(panic_output(payload))),
+            },
             Err(payload) => {
-                let (name, location) = with_polled_meta(|meta| match meta {
-                    Some(meta) => (meta.name().map(String::from), meta.location()),
-                    None => (None, Location::caller()),
-                });
-                let hooks = context::with_current(|c| c.map(|(common, _)| common.hooks.clone()));
-                Poll::Ready(Err(Box::new(PanicOutput {
-                    payload: Some(payload),
-                    name,
-                    location,
-                    hooks,
-                })))
+                // A second panic from the destructor is dropped: the first
+                // one is what the task reports.
+                let _ = this.release();
+                Poll::Ready(Err(panic_output(payload)))
             }
         }
     }
 }
 
-/// `Wrapped::registered` of a task that is not in the registry.
-const UNREGISTERED: usize = usize::MAX;
+/// Packs the payload with the polled task's name, location and runtime.
+fn panic_output(payload: Box<dyn Any + Send>) -> Panicked {
+    let (name, location) = with_polled_meta(|meta| match meta {
+        Some(meta) => (meta.name().map(String::from), meta.location()),
+        None => (None, Location::caller()),
+    });
+    let hooks = context::with_current(|c| c.map(|(common, _)| common.hooks.clone()));
+    Box::new(PanicOutput {
+        payload: Some(payload),
+        name,
+        location,
+        hooks,
+    })
+}
 
 /// Registers `waker` for the executor polling this task; returns the key.
 fn register(waker: &Waker) -> usize {
@@ -237,18 +282,34 @@ thread_local! {
     static POLLED: Cell<Option<NonNull<Meta>>> = const { Cell::new(None) };
 }
 
+/// Restores the previously polled task's metadata when dropped.
+struct PolledGuard(Option<NonNull<Meta>>);
+
+impl PolledGuard {
+    fn enter(runnable: &Runnable) -> PolledGuard {
+        PolledGuard(POLLED.replace(Some(NonNull::from(runnable.metadata()))))
+    }
+}
+
+impl Drop for PolledGuard {
+    fn drop(&mut self) {
+        let _ = POLLED.try_with(|p| p.set(self.0));
+    }
+}
+
 /// Runs one poll of `runnable`, with its metadata visible to the wrapper.
 pub(crate) fn run(runnable: Runnable) {
-    struct Restore(Option<NonNull<Meta>>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            POLLED.set(self.0);
-        }
-    }
-    let _restore = Restore(POLLED.replace(Some(NonNull::from(runnable.metadata()))));
-    // The wrapper catches panics of the future's poll; this catches a panic
-    // from a destructor async-task runs, so the worker survives.
+    let _polled = PolledGuard::enter(&runnable);
+    // The wrapper catches every panic of the user's code; this is a last
+    // line of defence so that a worker thread never dies.
     let _ = catch_unwind(AssertUnwindSafe(|| runnable.run()));
+}
+
+/// Drops `runnable` without running it, which cancels its task; a panic in
+/// the future's destructor is reported with the task's name.
+pub(crate) fn discard(runnable: Runnable) {
+    let _polled = PolledGuard::enter(&runnable);
+    drop(runnable);
 }
 
 /// Calls `f` with the metadata of the task being polled on this thread.

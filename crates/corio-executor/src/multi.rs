@@ -2,9 +2,12 @@
 //!
 //! # Design
 //!
-//! Each worker thread owns a bounded local queue (a `ConcurrentQueue`, so
-//! other workers can steal from it) and a LIFO slot. All workers share an
-//! unbounded injector for tasks spawned or woken from outside the workers.
+//! Each worker thread owns a local queue and a LIFO slot. All workers share an
+//! unbounded injector (a `ConcurrentQueue`) for tasks spawned or woken from
+//! outside the workers. The local queue is a `crossbeam-deque` work-stealing
+//! deque: its owner pushes without a compare-and-swap and others steal
+//! batches from the front. (A bounded `ConcurrentQueue` costs a CAS on both
+//! ends; the yield benchmark showed the difference.)
 //!
 //! * A task woken by the task running on a worker goes to that worker's LIFO
 //!   slot and runs next: in a message-passing ping-pong the receiver runs
@@ -16,7 +19,9 @@
 //! * Every [`GLOBAL_INTERVAL`] ticks a worker looks at the injector first, so
 //!   work from outside is not starved by local work.
 //! * An idle worker takes a batch from the injector, or steals half of another
-//!   worker's queue. Sleeping and waking follow `idle.rs`.
+//!   worker's queue; before parking, a searching worker spins briefly, since
+//!   waking a parked thread costs a system call on each side. Sleeping and
+//!   waking follow `idle.rs`.
 //! * Every [`DRIVER_INTERVAL`] ticks a busy worker calls its parker with a zero
 //!   timeout, so a driver plugged in through [`Park`] processes its events.
 //!
@@ -41,7 +46,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use async_task::ScheduleInfo;
-use concurrent_queue::ConcurrentQueue;
+use crossbeam_deque::{Steal, Stealer, Worker as Deque};
 
 use crate::context::{self, Common, SpawnTarget};
 use crate::gate::Gate;
@@ -53,7 +58,7 @@ use crate::sync::{lock, AtomicBool, Mutex, Ordering::SeqCst};
 use crate::task::{self, Name, Runnable, Task};
 
 /// Capacity of a worker's local queue.
-const LOCAL_QUEUE_CAPACITY: usize = 1024;
+const MAX_INJECTOR_BATCH: usize = 128;
 /// LIFO-slot tasks run in a row before the slot yields to the queue.
 const MAX_LIFO_POLLS: u32 = 3;
 /// Ticks between two looks at the injector before the local queue.
@@ -180,11 +185,10 @@ impl Builder {
                 None => Arc::new(ThreadPark::new()) as Arc<dyn Park>,
             })
             .collect();
+        let mut deques: Vec<Deque<Runnable>> = (0..n).map(|_| Deque::new_fifo()).collect();
         let shared = Arc::new(Shared {
             injector: Gate::new(task::discard),
-            locals: (0..n)
-                .map(|_| ConcurrentQueue::bounded(LOCAL_QUEUE_CAPACITY))
-                .collect(),
+            stealers: deques.iter().map(Deque::stealer).collect(),
             parkers,
             idle: Idle::new(n),
             shutdown: AtomicBool::new(false),
@@ -194,14 +198,14 @@ impl Builder {
             }),
         });
         let mut threads = Vec::with_capacity(n);
-        for index in 0..n {
+        for (index, deque) in deques.drain(..).enumerate() {
             let worker_shared = shared.clone();
             let mut builder =
                 std::thread::Builder::new().name(format!("{}-{index}", self.thread_name));
             if let Some(size) = self.stack_size {
                 builder = builder.stack_size(size);
             }
-            match builder.spawn(move || worker_main(worker_shared, index)) {
+            match builder.spawn(move || worker_main(worker_shared, index, deque)) {
                 Ok(handle) => threads.push(handle),
                 Err(e) => {
                     let ex = Executor {
@@ -227,7 +231,7 @@ fn default_worker_threads() -> usize {
 /// State shared by the workers, the handles and every task's schedule function.
 pub(crate) struct Shared {
     injector: Gate<Runnable>,
-    locals: Box<[ConcurrentQueue<Runnable>]>,
+    stealers: Box<[Stealer<Runnable>]>,
     parkers: Box<[Arc<dyn Park>]>,
     idle: Idle,
     /// The workers must exit.
@@ -238,7 +242,7 @@ pub(crate) struct Shared {
 impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Shared")
-            .field("workers", &self.locals.len())
+            .field("workers", &self.stealers.len())
             .field("injected", &self.injector.len())
             .field("closed", &self.injector.is_closed())
             .finish_non_exhaustive()
@@ -303,19 +307,16 @@ impl Shared {
     }
 
     fn has_work(&self) -> bool {
-        !self.injector.is_empty() || self.locals.iter().any(|q| !q.is_empty())
+        !self.injector.is_empty() || self.stealers.iter().any(|q| !q.is_empty())
     }
 
     /// Takes a batch from the injector into `local` and returns one task.
-    fn pop_injector_batch(&self, local: &ConcurrentQueue<Runnable>) -> Option<Runnable> {
+    fn pop_injector_batch(&self, local: &Deque<Runnable>) -> Option<Runnable> {
         let first = self.injector.pop()?;
-        let n = (self.injector.len() / self.locals.len()).min(LOCAL_QUEUE_CAPACITY / 2);
+        let n = (self.injector.len() / self.stealers.len()).min(MAX_INJECTOR_BATCH);
         for _ in 0..n {
             let Some(r) = self.injector.pop() else { break };
-            if let Err(e) = local.push(r) {
-                self.injector.push(e.into_inner());
-                break;
-            }
+            local.push(r);
         }
         Some(first)
     }
@@ -336,10 +337,16 @@ impl Shared {
     fn drain(&self) {
         loop {
             let mut dropped = self.injector.drain();
-            for q in self.locals.iter() {
-                while let Ok(r) = q.pop() {
-                    task::discard(r);
-                    dropped += 1;
+            for q in self.stealers.iter() {
+                loop {
+                    match q.steal() {
+                        Steal::Success(r) => {
+                            task::discard(r);
+                            dropped += 1;
+                        }
+                        Steal::Retry => continue,
+                        Steal::Empty => break,
+                    }
                 }
             }
             let wakers = Registry::global().close_and_drain(&self.common.owner);
@@ -363,14 +370,17 @@ thread_local! {
 struct Worker {
     index: usize,
     shared: Arc<Shared>,
+    /// The local queue: this worker pushes and pops, others steal.
+    deque: Deque<Runnable>,
     lifo: Cell<Option<Runnable>>,
     searching: Cell<bool>,
 }
 
-fn worker_main(shared: Arc<Shared>, index: usize) {
+fn worker_main(shared: Arc<Shared>, index: usize, deque: Deque<Runnable>) {
     let worker = Rc::new(Worker {
         index,
         shared: shared.clone(),
+        deque,
         lifo: Cell::new(None),
         searching: Cell::new(false),
     });
@@ -380,19 +390,23 @@ fn worker_main(shared: Arc<Shared>, index: usize) {
         let _current = context::enter_current(shared.common.clone(), index);
         worker.run();
         WORKER.with(|w| w.borrow_mut().take());
-        drop(worker.lifo.take());
+        // The executor is closed: cancel what is left here, on this thread.
+        if let Some(r) = worker.lifo.take() {
+            task::discard(r);
+        }
+        while let Some(r) = worker.deque.pop() {
+            task::discard(r);
+        }
     }
 }
 
 impl Worker {
-    fn local(&self) -> &ConcurrentQueue<Runnable> {
-        &self.shared.locals[self.index]
+    fn local(&self) -> &Deque<Runnable> {
+        &self.deque
     }
 
     fn push_local(&self, runnable: Runnable) {
-        if let Err(e) = self.local().push(runnable) {
-            self.shared.inject(e.into_inner());
-        }
+        self.deque.push(runnable);
     }
 
     fn schedule_local(&self, runnable: Runnable, yielded: bool) {
@@ -473,7 +487,7 @@ impl Worker {
             self.push_local(r);
         }
         *lifo_polls = 0;
-        if let Ok(r) = self.local().pop() {
+        if let Some(r) = self.local().pop() {
             return Some(r);
         }
         shared.pop_injector_batch(self.local())
@@ -484,15 +498,19 @@ impl Worker {
         if let Some(r) = shared.pop_injector_batch(self.local()) {
             return Some(r);
         }
-        let n = shared.locals.len();
+        let n = shared.stealers.len();
         let start = next_random() % n;
         for i in 0..n {
             let victim = (start + i) % n;
             if victim == self.index {
                 continue;
             }
-            if let Some(r) = steal_half(&shared.locals[victim], self.local()) {
-                return Some(r);
+            loop {
+                match shared.stealers[victim].steal_batch_and_pop(self.local()) {
+                    Steal::Success(r) => return Some(r),
+                    Steal::Retry => continue,
+                    Steal::Empty => break,
+                }
             }
         }
         None
@@ -540,24 +558,6 @@ impl Worker {
 fn run_task(runnable: Runnable) {
     crate::coop::reset_budget();
     task::run(runnable);
-}
-
-/// Moves about half of `src` into `dst` and returns one task.
-fn steal_half(
-    src: &ConcurrentQueue<Runnable>,
-    dst: &ConcurrentQueue<Runnable>,
-) -> Option<Runnable> {
-    let first = src.pop().ok()?;
-    let n = src.len() / 2;
-    for _ in 0..n {
-        let Ok(r) = src.pop() else { break };
-        if let Err(e) = dst.push(r) {
-            // Our queue is full (cannot happen when we are idle); run it later.
-            let _ = src.push(e.into_inner());
-            break;
-        }
-    }
-    Some(first)
 }
 
 /// A cheap per-thread xorshift, for choosing whom to steal from.
@@ -652,7 +652,7 @@ impl Executor {
     /// assert_eq!(ex.worker_threads(), 3);
     /// ```
     pub fn worker_threads(&self) -> usize {
-        self.shared.locals.len()
+        self.shared.stealers.len()
     }
 
     /// Spawns a task; it starts running at once on a worker.

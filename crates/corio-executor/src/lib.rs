@@ -11,6 +11,7 @@
 //! | a task nobody awaits | dropping a [`Task`] detaches it; it keeps running |
 //! | "Task exception was never retrieved" | [`UnhandledPanic`] |
 //! | `await asyncio.sleep(0)` | [`yield_now`] |
+//! | `await asyncio.to_thread(f)`, `loop.run_in_executor(None, f)` | [`unblock`]`(f).await` |
 //! | the event loop | [`Executor`] (many threads) or [`LocalExecutor`] (one) |
 //!
 //! # A short tour
@@ -64,6 +65,7 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+mod blocking;
 mod context;
 pub mod coop;
 mod gate;
@@ -80,6 +82,7 @@ mod task;
 #[doc(hidden)]
 pub mod __loom;
 
+pub use blocking::{unblock, BlockingPool, Unblock};
 pub use local::{LocalExecutor, LocalHandle};
 pub use multi::{Builder, EnterGuard, Executor, Handle, ParkFactory};
 pub use panic::{UnhandledPanic, UnobservedPanic};

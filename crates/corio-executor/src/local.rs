@@ -41,6 +41,8 @@ use crate::task::{self, Name, Runnable, Task};
 
 /// Ticks between two looks at the remote queue before the local one.
 const REMOTE_INTERVAL: u32 = 31;
+/// Tasks run, while busy, between two non-blocking calls to the parker.
+const DRIVER_INTERVAL: u32 = 61;
 /// Tasks run between two polls of the main future's wake flag.
 const MAX_TASKS_PER_TURN: u32 = 128;
 
@@ -292,6 +294,7 @@ impl LocalExecutor {
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
         let mut tick: u32 = 0;
+        let mut since_driver: u32 = 0;
         loop {
             if main_wake.woken.swap(false, SeqCst) {
                 crate::coop::reset_budget();
@@ -314,15 +317,18 @@ impl LocalExecutor {
                 crate::coop::reset_budget();
                 task::run(runnable);
                 ran += 1;
+                since_driver += 1;
                 if main_wake.woken.load(SeqCst) {
                     break;
                 }
             }
             if ran == 0 && !main_wake.woken.load(SeqCst) {
                 shared.park.park(None);
-            } else if ran > 0 {
-                // Give a driver behind the parker a chance to run.
+                since_driver = 0;
+            } else if since_driver >= DRIVER_INTERVAL {
+                // Busy: give a driver behind the parker a chance to run.
                 shared.park.park(Some(std::time::Duration::ZERO));
+                since_driver = 0;
             }
         }
     }

@@ -149,6 +149,9 @@ impl Builder {
 
     /// Plugs in how idle workers wait: `factory(i)` makes worker `i`'s parker.
     ///
+    /// A thread in [`Executor::block_on`] gets `factory(n)`, `n` being the
+    /// number of workers, so that it waits the same way.
+    ///
     /// # Examples
     ///
     /// ```
@@ -211,6 +214,7 @@ impl Builder {
                     let ex = Executor {
                         shared,
                         threads: Mutex::new(threads),
+                        park: None,
                     };
                     drop(ex);
                     return Err(e);
@@ -220,6 +224,7 @@ impl Builder {
         Ok(Executor {
             shared,
             threads: Mutex::new(threads),
+            park: self.park,
         })
     }
 }
@@ -604,6 +609,8 @@ fn next_random() -> usize {
 pub struct Executor {
     shared: Arc<Shared>,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Makes the parker of a thread in `block_on`.
+    park: Option<ParkFactory>,
 }
 
 impl fmt::Debug for Executor {
@@ -723,10 +730,11 @@ impl Executor {
     /// ```
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _spawn = context::enter_spawn(SpawnTarget::Multi(self.shared.clone()));
-        let local = crate::local::LocalExecutor::with_hooks(
-            self.shared.common.hooks.clone(),
-            Arc::new(ThreadPark::new()),
-        );
+        let park = match &self.park {
+            Some(factory) => factory(self.worker_threads()),
+            None => Arc::new(ThreadPark::new()),
+        };
+        let local = crate::local::LocalExecutor::with_hooks(self.shared.common.hooks.clone(), park);
         local.block_on(future)
     }
 

@@ -29,6 +29,10 @@
 //! | `await task` | `task.await` → `Result<T, JoinError>` |
 //! | `task.cancel()`; `await task` | [`Task::cancel`]`().await` |
 //! | `await asyncio.sleep(0)` | [`yield_now`]`().await` |
+//! | `await asyncio.sleep(s)` | [`sleep`]`(dur).await` |
+//! | `await asyncio.wait_for(aw, s)` | [`timeout`]`(dur, fut).await` → `Result<T, Elapsed>` |
+//! | `await asyncio.to_thread(f)` | [`unblock`]`(f).await` |
+//! | `asyncio.open_connection`, `start_server` | [`net::TcpStream::connect`], [`net::TcpListener::bind`] |
 //! | a task nobody awaits raised | [`UnhandledPanic`]: logged with its name and spawn location |
 //!
 //! # The crates behind it
@@ -38,7 +42,15 @@
 //!
 //! * [`corio-executor`](corio_executor): the task spawner — [`Executor`],
 //!   [`LocalExecutor`], [`block_on`], [`Task`], [`JoinError`].
+//! * [`corio-timer`](corio_timer): the timer wheel — [`sleep`], [`timeout`],
+//!   [`time::Interval`].
+//! * [`corio-reactor`](corio_reactor): the I/O driver over `polling` — [`Async`],
+//!   the sockets in [`net`].
 //! * `corio-macros`: [`#[corio::main]`](main) and [`#[corio::test]`](test).
+//!
+//! The runtime wires them together: an idle worker waits in the reactor
+//! (through the executor's [`Park`] hook), which sleeps until the next I/O
+//! event or timer deadline and fires expired timers itself.
 //!
 //! # Runtimes
 //!
@@ -53,11 +65,67 @@
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::sync::Arc;
+use std::time::Duration;
 
 pub use corio_executor::{
-    block_on, coop, spawn, spawn_local, yield_now, CancelOnDrop, Executor, JoinError,
-    LocalExecutor, Park, Task, TaskBuilder, ThreadPark, UnhandledPanic, UnobservedPanic, YieldNow,
+    coop, spawn, spawn_local, unblock, yield_now, BlockingPool, CancelOnDrop, Executor, JoinError,
+    LocalExecutor, Park, Task, TaskBuilder, ThreadPark, Unblock, UnhandledPanic, UnobservedPanic,
+    YieldNow,
 };
+pub use corio_reactor::{block_on, Async};
+pub use corio_timer::{sleep, sleep_until, timeout, timeout_at, Elapsed};
+
+/// Time: `sleep`, `timeout`, `Interval` (asyncio's `sleep`, `wait_for`, periodic loops).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// corio::run(async {
+///     let mut ticks = corio::time::interval(Duration::from_millis(5));
+///     ticks.tick().await; // the first tick is immediate
+///     ticks.tick().await;
+///     let slow = corio::time::sleep(Duration::from_secs(10));
+///     assert!(corio::time::timeout(Duration::from_millis(5), slow).await.is_err());
+/// });
+/// ```
+pub mod time {
+    pub use corio_timer::{
+        interval, interval_at, sleep, sleep_until, timeout, timeout_at, Elapsed, Interval,
+        MissedTickBehavior, Sleep, Timeout,
+    };
+}
+
+/// Networking: TCP, UDP and Unix sockets (asyncio's `open_connection`, `start_server`).
+///
+/// # Examples
+///
+/// ```
+/// use corio::net::{TcpListener, TcpStream};
+/// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+///
+/// corio::run(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let addr = listener.local_addr().unwrap();
+///     let server = corio::spawn(async move {
+///         let (mut stream, _) = listener.accept().await.unwrap();
+///         let mut buf = [0; 5];
+///         stream.read_exact(&mut buf).await.unwrap();
+///         stream.write_all(&buf).await.unwrap();
+///     });
+///     let mut client = TcpStream::connect(addr).await.unwrap();
+///     client.write_all(b"hello").await.unwrap();
+///     let mut back = [0; 5];
+///     client.read_exact(&mut back).await.unwrap();
+///     assert_eq!(&back, b"hello");
+///     server.await.unwrap();
+/// });
+/// ```
+pub mod net {
+    pub use corio_reactor::net::*;
+}
 
 /// Marks `async fn main` as the program's entry point, run by a corio runtime.
 ///
@@ -410,11 +478,16 @@ impl Builder {
     /// When a worker thread cannot be started.
     pub fn build(self) -> io::Result<Runtime> {
         let flavor = match self.kind {
-            Kind::CurrentThread => {
-                Flavor::Current(LocalExecutor::with_policy(self.unhandled_panic))
-            }
+            Kind::CurrentThread => Flavor::Current(LocalExecutor::with_park(
+                self.unhandled_panic,
+                Arc::new(ReactorPark::default()),
+            )),
             Kind::MultiThread => {
-                let mut b = Executor::builder().unhandled_panic(self.unhandled_panic);
+                let mut b = Executor::builder()
+                    .unhandled_panic(self.unhandled_panic)
+                    .park(Arc::new(|_| {
+                        Arc::new(ReactorPark::default()) as Arc<dyn Park>
+                    }));
                 if let Some(n) = self.worker_threads {
                     b = b.worker_threads(n);
                 }
@@ -428,6 +501,21 @@ impl Builder {
             }
         };
         Ok(Runtime { flavor })
+    }
+}
+
+/// The executor's park hook, driving the reactor: an idle worker (or the
+/// thread in `block_on`) waits for I/O events and timer deadlines.
+#[derive(Debug, Default)]
+struct ReactorPark(corio_reactor::Parker);
+
+impl Park for ReactorPark {
+    fn park(&self, timeout: Option<Duration>) {
+        self.0.park(timeout);
+    }
+
+    fn unpark(&self) {
+        self.0.unpark();
     }
 }
 

@@ -1,0 +1,712 @@
+//! The process-wide reactor: one `polling::Poller`, the registered sources,
+//! and the poll lock.
+//!
+//! # Design
+//!
+//! There is one [`Reactor`] per process, created on first use by
+//! [`Reactor::get`]. It owns a [`Poller`] (epoll, kqueue or event ports) and a
+//! slab of [`Source`]s, one per [`Async`](crate::Async) handle.
+//!
+//! * **Registration.** A source is added to the poller *once*, when its
+//!   `Async` is created, with no interest and in oneshot mode (the mode
+//!   `polling` 3 gives every source). It is deleted once, when the `Async` is
+//!   dropped or unwrapped.
+//! * **Re-arming.** Interest is armed with `Poller::modify` only when an
+//!   operation would block: a task that got `WouldBlock` registers its waker in
+//!   the source's read or write direction, and the first waiter of a direction
+//!   arms the poller for it. A oneshot event disarms the whole source; after
+//!   delivering it the reactor re-arms only the directions that still have
+//!   waiters. A socket that is always ready is never re-armed at all.
+//! * **Waiters.** Each direction has one *slot* (used by `poll_readable` /
+//!   `poll_writable` and so by `AsyncRead`/`AsyncWrite`: one task per
+//!   direction, like tokio's `poll_read_ready`) and a slab of *entries* (used
+//!   by the [`Readable`](crate::Readable)/[`Writable`](crate::Writable)
+//!   futures: any number of tasks). A waiter is `Waiting(waker)` until an event
+//!   for its direction turns it into `Notified`; its next poll then reports
+//!   readiness. The caller retries its I/O operation, so a spurious
+//!   notification costs one `WouldBlock`, never a lost wake-up.
+//! * **Polling.** One thread at a time polls, through a [`PollGuard`] from
+//!   [`Reactor::try_lock_poll`]. A poll computes its timeout as the smaller of
+//!   the caller's and the time to the next timer deadline, waits, turns the
+//!   events into wake-ups, fires the expired timers
+//!   (`corio_timer::driver::fire_expired`) and wakes the tasks, outside every
+//!   lock. Threads that want to poll while another one does can wait as
+//!   *standbys*: when a `PollGuard` is dropped, one standby is woken to take
+//!   over, so that whenever some thread is idle, one is polling (invariant 4).
+//! * **Timers.** The reactor claims the timer driver
+//!   (`corio_timer::driver::claim`) when it is created and keeps the claim for
+//!   the life of the process. From then on the timer crate's helper thread stays
+//!   idle and timers fire only when some thread polls the reactor: the
+//!   [`block_on`](crate::block_on) threads, a [`Parker`](crate::Parker), or the
+//!   corio runtime's idle workers. A program that never touches the reactor
+//!   never creates it, and its timers run on the helper thread as usual.
+//!
+//! # Invariants
+//!
+//! 1. A source's fd is open while its `closed` flag is false. `closed` is set,
+//!    under the source's state lock, before the fd is deleted from the poller,
+//!    and the fd is closed only after that deletion (by
+//!    [`Async`](crate::Async)'s `Drop`). Therefore every `modify` is made while
+//!    holding the state lock with `closed == false`, and borrows an open fd.
+//! 2. For each direction, `waiting > 0` implies that the poller is armed for
+//!    that direction and has not delivered the event yet, or that the reactor
+//!    is about to process that event and will notify the waiter.
+//! 3. Lock order: the sources slab and a source's state lock are never held at
+//!    the same time; the poll lock (`PollState`) may be held while taking either.
+//! 4. While a thread waits as a standby, the poll lock is held, or a hand-over
+//!    is on its way to a standby. The poll lock is only taken through
+//!    [`PollGuard`], whose `Drop` pops one standby and releases it; a thread
+//!    registers as a standby *before* its last look at the lock (and polls
+//!    with the lock if it finds it free); a released standby either takes the
+//!    lock or, if it leaves (unparked, timed out) or finds the lock taken by
+//!    someone else, hands over to the next standby or relies on that someone.
+
+use std::fmt;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, TryLockError};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use polling::{Event, Events, Poller};
+use slab::Slab;
+
+/// The read direction's index into [`State::dirs`].
+pub(crate) const READ: usize = 0;
+/// The write direction's index into [`State::dirs`].
+pub(crate) const WRITE: usize = 1;
+
+/// Locks a mutex, ignoring poisoning: every critical section here leaves its
+/// data consistent before anything that could panic (wakers run outside locks).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Wakes every waker, even if one panics; the first panic is resumed after
+/// all are woken, so that one bad waker cannot strand the other tasks.
+fn wake_all(wakers: impl Iterator<Item = Waker>) {
+    let mut panic = None;
+    for w in wakers {
+        if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.wake())) {
+            panic.get_or_insert(p);
+        }
+    }
+    if let Some(p) = panic {
+        std::panic::resume_unwind(p);
+    }
+}
+
+/// The process-wide I/O driver.
+///
+/// Most programs never touch it: [`Async`](crate::Async) and the [`net`](crate::net)
+/// types register with it, and [`block_on`](crate::block_on) (or the corio
+/// runtime) drives it. Code that runs its own event loop drives it through
+/// [`try_lock_poll`](Reactor::try_lock_poll), or more simply through a
+/// [`Parker`](crate::Parker).
+///
+/// # Examples
+///
+/// ```
+/// use corio_reactor::Reactor;
+/// use std::time::Duration;
+///
+/// let reactor = Reactor::get();
+/// if let Some(mut guard) = reactor.try_lock_poll() {
+///     // Processes whatever is ready, without blocking.
+///     let _woken = guard.poll(Some(Duration::ZERO)).unwrap();
+/// }
+/// ```
+pub struct Reactor {
+    /// The OS poller; shared with the timer driver's `notify` callback.
+    poller: Arc<Poller>,
+    /// Registered sources, keyed by their poller key.
+    sources: Mutex<Slab<Arc<Source>>>,
+    /// The poll lock and the buffers of one poll.
+    poll_state: Mutex<PollState>,
+    /// Threads waiting to take over polling; see [`Standby`].
+    standby: Mutex<Vec<Arc<Standby>>>,
+    /// `standby.len()`, readable without the lock.
+    standby_count: AtomicUsize,
+    /// Whether this reactor holds the timer driver (and so must fire timers).
+    drives_timers: bool,
+    /// The claim on the timer driver, kept for the life of the process.
+    _timer_claim: Option<corio_timer::driver::DriverGuard>,
+}
+
+/// What only the polling thread touches.
+struct PollState {
+    events: Events,
+    /// Sources with events in this poll, copied out of the slab so that the
+    /// slab lock is not held while their states are locked (invariant 3).
+    ready: Vec<(Arc<Source>, bool, bool)>,
+    wakers: Vec<Waker>,
+}
+
+impl fmt::Debug for Reactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reactor")
+            .field("sources", &lock(&self.sources).len())
+            .field("standby", &self.standby_count.load(SeqCst))
+            .field("drives_timers", &self.drives_timers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Reactor {
+    /// The process-wide reactor, created on first use.
+    ///
+    /// Creating it makes the OS poller and claims the corio-timer driver, so
+    /// that from then on timers fire when a thread polls the reactor rather than
+    /// on the timer crate's helper thread (see the [crate docs](crate)).
+    ///
+    /// # Panics
+    ///
+    /// If the OS poller cannot be created (for example when the process is out
+    /// of file descriptors).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let a = corio_reactor::Reactor::get();
+    /// let b = corio_reactor::Reactor::get();
+    /// assert!(std::ptr::eq(a, b));
+    /// ```
+    pub fn get() -> &'static Reactor {
+        static REACTOR: OnceLock<Reactor> = OnceLock::new();
+        REACTOR.get_or_init(|| {
+            let poller = Arc::new(
+                Poller::new()
+                    .unwrap_or_else(|e| panic!("corio-reactor: cannot create the OS poller: {e}")),
+            );
+            let notify_poller = poller.clone();
+            let claim = corio_timer::driver::claim(Arc::new(move || {
+                // A timer with an earlier deadline was inserted: interrupt the
+                // blocked poll so that it recomputes its timeout.
+                let _ = notify_poller.notify();
+            }));
+            Reactor {
+                poller,
+                sources: Mutex::new(Slab::new()),
+                poll_state: Mutex::new(PollState {
+                    events: Events::new(),
+                    ready: Vec::new(),
+                    wakers: Vec::new(),
+                }),
+                standby: Mutex::new(Vec::new()),
+                standby_count: AtomicUsize::new(0),
+                drives_timers: claim.is_some(),
+                _timer_claim: claim,
+            }
+        })
+    }
+
+    /// Takes the poll lock, if no other thread holds it.
+    ///
+    /// Only one thread polls at a time. A thread that gets `None` should wait
+    /// some other way (a [`Parker`](crate::Parker) waits as a standby and takes
+    /// over when the lock is released).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = corio_reactor::Reactor::get();
+    /// let guard = reactor.try_lock_poll();
+    /// # if guard.is_some() {
+    /// assert!(reactor.try_lock_poll().is_none()); // held by `guard`
+    /// # }
+    /// ```
+    pub fn try_lock_poll(&self) -> Option<PollGuard<'_>> {
+        let state = match self.poll_state.try_lock() {
+            Ok(g) => g,
+            Err(TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(TryLockError::WouldBlock) => return None,
+        };
+        Some(PollGuard {
+            reactor: self,
+            state: Some(state),
+        })
+    }
+
+    /// Interrupts the thread blocked in [`PollGuard::poll`], or makes the next
+    /// poll return at once if none is blocked.
+    ///
+    /// # Errors
+    ///
+    /// The OS error, if the poller cannot be notified.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = corio_reactor::Reactor::get();
+    /// reactor.notify().unwrap();
+    /// if let Some(mut guard) = reactor.try_lock_poll() {
+    ///     guard.poll(None).unwrap(); // returns at once: it was notified
+    /// }
+    /// ```
+    pub fn notify(&self) -> io::Result<()> {
+        self.poller.notify()
+    }
+
+    /// Registers `fd` with the poller (no interest yet) and returns its source.
+    ///
+    /// The caller ([`Async::new`](crate::Async::new)) must call
+    /// [`deregister`](Reactor::deregister) before the fd is closed.
+    pub(crate) fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<Source>> {
+        let raw = fd.as_raw_fd();
+        let source = {
+            let mut sources = lock(&self.sources);
+            let entry = sources.vacant_entry();
+            let source = Arc::new(Source {
+                raw,
+                key: entry.key(),
+                state: Mutex::new(State::default()),
+            });
+            entry.insert(source.clone());
+            source
+        };
+        // SAFETY: `polling` requires the fd to be deleted from the poller before
+        // it is closed. Every `Source` belongs to one `Async`, which calls
+        // `Reactor::deregister` (which deletes the fd) in `into_inner` and in
+        // `Drop`, before it drops (closes) the I/O object; until then the fd is
+        // open. See invariant 1 in this module's docs.
+        let added = unsafe { self.poller.add(raw, Event::none(source.key)) };
+        if let Err(e) = added {
+            lock(&self.sources).try_remove(source.key);
+            return Err(e);
+        }
+        Ok(source)
+    }
+
+    /// Removes `source` from the poller and the slab, and wakes its waiters,
+    /// which then fail with [`closed_error`]. `fd` must be the source's fd and
+    /// still open.
+    pub(crate) fn deregister(&self, source: &Source, fd: BorrowedFd<'_>) -> io::Result<()> {
+        let mut wakers = Vec::new();
+        {
+            let mut state = lock(&source.state);
+            state.closed = true;
+            for dir in &mut state.dirs {
+                dir.notify_all(&mut wakers);
+            }
+        }
+        lock(&self.sources).try_remove(source.key);
+        let result = self.poller.delete(fd);
+        wake_all(wakers.into_iter());
+        result
+    }
+
+    /// Registers this thread as a standby poller and re-checks the poll lock.
+    ///
+    /// Returns the poll lock if it is free: a poller that released it before
+    /// the registration did not see this thread (see `PollGuard::drop`), so the
+    /// caller must poll with it (or drop it, which hands over to another
+    /// standby). Returns `None` if the thread is registered and will be
+    /// released through `standby` when the current poller stops.
+    pub(crate) fn add_standby(&self, standby: &Arc<Standby>) -> Option<PollGuard<'_>> {
+        lock(&self.standby).push(standby.clone());
+        self.standby_count.fetch_add(1, SeqCst);
+        let guard = self.try_lock_poll()?;
+        self.remove_standby(standby);
+        Some(guard)
+    }
+
+    /// Removes a standby registration. Returns `false` if it was not there:
+    /// a poller popped it to hand over the poll lock, and the standby must
+    /// take over or pass the hand-over on ([`wake_standby`](Self::wake_standby)).
+    pub(crate) fn remove_standby(&self, standby: &Arc<Standby>) -> bool {
+        let mut list = lock(&self.standby);
+        match list.iter().position(|s| Arc::ptr_eq(s, standby)) {
+            Some(i) => {
+                list.swap_remove(i);
+                self.standby_count.fetch_sub(1, SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Wakes one standby thread so that it takes over polling.
+    ///
+    /// Called when the poll lock is released, and by a released standby that
+    /// leaves without polling. Every release thus reaches a standby that
+    /// either takes the lock (and hands over again when it releases it) or
+    /// passes the hand-over on, so that while any thread waits as a standby,
+    /// some thread polls.
+    pub(crate) fn wake_standby(&self) {
+        if self.standby_count.load(SeqCst) == 0 {
+            return;
+        }
+        let standby = {
+            let mut list = lock(&self.standby);
+            let s = list.pop();
+            if s.is_some() {
+                self.standby_count.fetch_sub(1, SeqCst);
+            }
+            s
+        };
+        if let Some(s) = standby {
+            s.release();
+        }
+    }
+
+    /// Arms the poller for `source` with the interest its waiters need.
+    /// Called with the source's state lock held and `closed == false`.
+    fn rearm(&self, source: &Source, state: &State) -> io::Result<()> {
+        let mut event = Event::none(source.key);
+        event.readable = state.dirs[READ].waiting > 0;
+        event.writable = state.dirs[WRITE].waiting > 0;
+        debug_assert!(!state.closed);
+        // SAFETY: the caller holds the state lock and has checked that the
+        // source is not closed, so its fd is still open (invariant 1) for the
+        // duration of this borrow.
+        let fd = unsafe { BorrowedFd::borrow_raw(source.raw) };
+        self.poller.modify(fd, event)
+    }
+}
+
+/// A thread waiting to take over polling when the current poller stops.
+pub(crate) struct Standby {
+    released: Mutex<bool>,
+    cvar: Condvar,
+}
+
+impl Standby {
+    pub(crate) fn new() -> Standby {
+        Standby {
+            released: Mutex::new(false),
+            cvar: Condvar::new(),
+        }
+    }
+
+    /// Tells the standby thread that the poll lock was released.
+    fn release(&self) {
+        *lock(&self.released) = true;
+        self.cvar.notify_one();
+    }
+
+    /// Wakes the standby thread for another reason (an unpark).
+    pub(crate) fn interrupt(&self) {
+        drop(lock(&self.released));
+        self.cvar.notify_one();
+    }
+
+    /// The mutex and condition variable the standby thread waits on.
+    pub(crate) fn parts(&self) -> (&Mutex<bool>, &Condvar) {
+        (&self.released, &self.cvar)
+    }
+}
+
+/// The right to poll the [`Reactor`]; see [`Reactor::try_lock_poll`].
+///
+/// Dropping the guard releases the lock and wakes one thread waiting to take
+/// over polling, if there is one.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let reactor = corio_reactor::Reactor::get();
+/// if let Some(mut guard) = reactor.try_lock_poll() {
+///     let start = Instant::now();
+///     guard.poll(Some(Duration::from_millis(5))).unwrap();
+///     # let _ = start;
+/// }
+/// ```
+pub struct PollGuard<'a> {
+    reactor: &'a Reactor,
+    /// `Some` until `Drop`, which releases it before waking a standby.
+    state: Option<MutexGuard<'a, PollState>>,
+}
+
+impl fmt::Debug for PollGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PollGuard").finish_non_exhaustive()
+    }
+}
+
+impl PollGuard<'_> {
+    /// Waits for I/O events up to `timeout`, then wakes the ready tasks and
+    /// fires the expired timers.
+    ///
+    /// `None` waits until an event, the next timer deadline or
+    /// [`Reactor::notify`]; `Some(Duration::ZERO)` never blocks. The wait also
+    /// ends at the next timer deadline. Returns how many wakers it woke
+    /// (I/O waiters plus fired timers). Wakers run on this thread, outside the
+    /// reactor's internal locks but with the poll lock still held, so a waker
+    /// must not block (wakers never do).
+    ///
+    /// # Errors
+    ///
+    /// The OS error of the poller's wait (an interrupted wait, `EINTR`, is not
+    /// an error: it returns `Ok`). The ready tasks are woken and the expired
+    /// timers fired even then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let reactor = corio_reactor::Reactor::get();
+    /// if let Some(mut guard) = reactor.try_lock_poll() {
+    ///     let start = Instant::now();
+    ///     guard.poll(Some(Duration::from_millis(10))).unwrap();
+    ///     // It may return early (a notification, an event), never much later.
+    ///     assert!(start.elapsed() < Duration::from_secs(5));
+    /// }
+    /// ```
+    pub fn poll(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
+        let reactor = self.reactor;
+        let st = self.state.as_mut().expect("PollGuard used after drop");
+        let timeout = if reactor.drives_timers {
+            match corio_timer::driver::next_deadline() {
+                Some(deadline) => {
+                    let until = deadline.saturating_duration_since(Instant::now());
+                    Some(timeout.map_or(until, |t| t.min(until)))
+                }
+                None => timeout,
+            }
+        } else {
+            timeout
+        };
+
+        st.events.clear();
+        // A non-blocking poll with no source registered has nothing to ask
+        // the OS (and polling's epoll wait costs three system calls): the
+        // busy executors call this every few dozen tasks.
+        let skip_os = timeout == Some(Duration::ZERO) && lock(&reactor.sources).is_empty();
+        let result = if skip_os {
+            Ok(())
+        } else {
+            match reactor.poller.wait(&mut st.events, timeout) {
+                Ok(_) => Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
+                Err(e) => Err(e),
+            }
+        };
+
+        let PollState {
+            events,
+            ready,
+            wakers,
+        } = &mut **st;
+        // Copy the ready sources out of the slab (invariant 3).
+        {
+            let sources = lock(&reactor.sources);
+            for ev in events.iter() {
+                if let Some(source) = sources.get(ev.key) {
+                    ready.push((source.clone(), ev.readable, ev.writable));
+                }
+            }
+        }
+        for (source, readable, writable) in ready.drain(..) {
+            let mut state = lock(&source.state);
+            if state.closed {
+                continue;
+            }
+            if readable {
+                state.dirs[READ].notify_all(wakers);
+            }
+            if writable {
+                state.dirs[WRITE].notify_all(wakers);
+            }
+            // The oneshot event disarmed the source; re-arm what still waits.
+            let still_waiting = state.dirs[READ].waiting > 0 || state.dirs[WRITE].waiting > 0;
+            if still_waiting && reactor.rearm(&source, &state).is_err() {
+                // A problem of this source, not of the poll: wake its remaining
+                // waiters, whose retry meets the error (from their operation,
+                // or from re-arming) rather than a hang.
+                state.dirs[READ].notify_all(wakers);
+                state.dirs[WRITE].notify_all(wakers);
+            }
+        }
+
+        let fired = if reactor.drives_timers {
+            corio_timer::driver::fire_expired(Instant::now())
+        } else {
+            0
+        };
+        let woken = wakers.len();
+        wake_all(wakers.drain(..));
+        result.map(|()| woken + fired)
+    }
+}
+
+impl Drop for PollGuard<'_> {
+    fn drop(&mut self) {
+        // Release the lock first, then look for a standby: a thread that
+        // registers after this point re-checks the lock itself.
+        drop(self.state.take());
+        self.reactor.wake_standby();
+    }
+}
+
+/// One registered fd: its key in the poller and the tasks waiting on it.
+pub(crate) struct Source {
+    /// The fd; open while `state.closed` is false (invariant 1).
+    raw: RawFd,
+    /// The key of this source in the poller and in the slab.
+    key: usize,
+    state: Mutex<State>,
+}
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Source")
+            .field("fd", &self.raw)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct State {
+    /// Set when the source is deregistered; waiters then fail.
+    closed: bool,
+    dirs: [Direction; 2],
+}
+
+/// The waiters of one direction (read or write) of a source.
+#[derive(Default)]
+struct Direction {
+    /// How many waiters (slot and entries) are `Waiting`.
+    waiting: usize,
+    /// The waiter of `poll_readable`/`poll_writable`.
+    slot: Option<Waiter>,
+    /// The waiters of `Readable`/`Writable` futures.
+    entries: Slab<Waiter>,
+}
+
+enum Waiter {
+    Waiting(Waker),
+    Notified,
+}
+
+impl Direction {
+    /// Turns every `Waiting` waiter into `Notified`, collecting its waker.
+    fn notify_all(&mut self, wakers: &mut Vec<Waker>) {
+        if self.waiting == 0 {
+            return;
+        }
+        if let Some(w) = self.slot.as_mut() {
+            if let Waiter::Waiting(waker) = std::mem::replace(w, Waiter::Notified) {
+                wakers.push(waker);
+            }
+        }
+        for (_, w) in self.entries.iter_mut() {
+            if let Waiter::Waiting(waker) = std::mem::replace(w, Waiter::Notified) {
+                wakers.push(waker);
+            }
+        }
+        self.waiting = 0;
+    }
+}
+
+/// The error of an operation on a source that was deregistered (its `Async`
+/// dropped) while the operation waited.
+pub(crate) fn closed_error() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotConnected,
+        "the I/O source was closed (deregistered from the reactor) while a task waited on it",
+    )
+}
+
+impl Source {
+    /// The slot-based readiness poll behind `poll_readable`/`poll_writable`.
+    ///
+    /// Ready once an event for `dir` arrived after the slot was registered;
+    /// otherwise registers `cx`'s waker (replacing the previous task's: one
+    /// task per direction) and arms the poller if this is the direction's
+    /// first waiter.
+    pub(crate) fn poll_ready(&self, dir: usize, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut state = lock(&self.state);
+        if state.closed {
+            return Poll::Ready(Err(closed_error()));
+        }
+        let d = &mut state.dirs[dir];
+        match &mut d.slot {
+            Some(Waiter::Notified) => {
+                d.slot = None;
+                return Poll::Ready(Ok(()));
+            }
+            Some(Waiter::Waiting(w)) => {
+                if !w.will_wake(cx.waker()) {
+                    w.clone_from(cx.waker());
+                }
+                return Poll::Pending;
+            }
+            None => {
+                d.slot = Some(Waiter::Waiting(cx.waker().clone()));
+                d.waiting += 1;
+            }
+        }
+        if state.dirs[dir].waiting == 1 {
+            if let Err(e) = Reactor::get().rearm(self, &state) {
+                let d = &mut state.dirs[dir];
+                d.slot = None;
+                d.waiting -= 1;
+                return Poll::Ready(Err(e));
+            }
+        }
+        Poll::Pending
+    }
+
+    /// The entry-based readiness poll behind the `Readable`/`Writable` futures;
+    /// `key` is the future's entry, `None` before its first poll.
+    pub(crate) fn poll_entry(
+        &self,
+        dir: usize,
+        key: &mut Option<usize>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        let mut state = lock(&self.state);
+        if state.closed {
+            if let Some(k) = key.take() {
+                state.dirs[dir].entries.try_remove(k);
+            }
+            return Poll::Ready(Err(closed_error()));
+        }
+        let d = &mut state.dirs[dir];
+        match *key {
+            Some(k) => {
+                match d.entries.get_mut(k) {
+                    Some(Waiter::Waiting(w)) => {
+                        if !w.will_wake(cx.waker()) {
+                            w.clone_from(cx.waker());
+                        }
+                        return Poll::Pending;
+                    }
+                    Some(Waiter::Notified) | None => {}
+                }
+                d.entries.try_remove(k);
+                *key = None;
+                Poll::Ready(Ok(()))
+            }
+            None => {
+                *key = Some(d.entries.insert(Waiter::Waiting(cx.waker().clone())));
+                d.waiting += 1;
+                if d.waiting == 1 {
+                    if let Err(e) = Reactor::get().rearm(self, &state) {
+                        let d = &mut state.dirs[dir];
+                        if let Some(k) = key.take() {
+                            d.entries.try_remove(k);
+                        }
+                        d.waiting -= 1;
+                        return Poll::Ready(Err(e));
+                    }
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    /// Removes a future's entry (the future was dropped before it completed).
+    pub(crate) fn remove_entry(&self, dir: usize, key: usize) {
+        let mut state = lock(&self.state);
+        let d = &mut state.dirs[dir];
+        if let Some(Waiter::Waiting(_)) = d.entries.try_remove(key) {
+            d.waiting -= 1;
+        }
+    }
+}

@@ -1,4 +1,5 @@
-//! The child role: `corio-bench --child WORKLOAD RUNTIME SIZE WORKERS`.
+//! The child role: `corio-bench --child WORKLOAD RUNTIME SIZE WORKERS`, SIZE being `N` or
+//! `NxM` (see [`Size`]).
 //!
 //! Runs one workload once on one runtime in this fresh process and prints one line,
 //! `RESULT secs=<f64> check=<u64> rss_kb=<u64>`, which the orchestrator parses. A fresh
@@ -8,7 +9,7 @@
 use std::fmt;
 
 use crate::runtime::Runtime;
-use crate::workloads::Workload;
+use crate::workloads::{Size, Workload};
 
 /// The prefix of the line the orchestrator looks for on the child's stdout.
 pub(crate) const RESULT_PREFIX: &str = "RESULT";
@@ -79,9 +80,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         Workload::from_name(workload).ok_or_else(|| format!("unknown workload `{workload}`"))?;
     let runtime =
         Runtime::from_name(runtime).ok_or_else(|| format!("unknown runtime `{runtime}`"))?;
-    let size: u64 = size
-        .parse()
-        .map_err(|e| format!("bad SIZE `{size}`: {e}"))?;
+    let size: Size = size.parse()?;
     let workers: usize = workers
         .parse()
         .map_err(|e| format!("bad WORKERS `{workers}`: {e}"))?;

@@ -38,7 +38,8 @@ options:
   --quick          tiny sizes, 1 run each: a smoke test that asserts results, never times
   --runs N         runs per workload and runtime (default 5; 1 with --quick)
   --workers N      worker threads of the multi-thread runtimes (default 2)
-  --filter NAME    only the workloads whose name contains NAME (spawn, yield, ping_pong)
+  --filter NAME    only the workloads whose name contains NAME (spawn, yield,
+                   ping_pong, sleep, timers, tcp_echo)
   --timeout SECS   kill a child run after SECS seconds (default 300; 60 with --quick)
   -h, --help       this text";
 

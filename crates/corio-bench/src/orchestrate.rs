@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use crate::child::Report;
 use crate::report::{self, Row};
 use crate::runtime::Runtime;
-use crate::workloads::Workload;
+use crate::workloads::{Size, Workload};
 
 /// What the command line asked for.
 #[derive(Clone, Debug)]
@@ -113,7 +113,7 @@ pub(crate) fn run(options: &Options) -> ExitCode {
                         .filter_map(|i| {
                             let what = format!("baseline on {rt}, run {}", i + 1);
                             tally
-                                .record(what, bench.run(Workload::Baseline, rt, 0))
+                                .record(what, bench.run(Workload::Baseline, rt, Size::of(0)))
                                 .map(|r| r.rss_kb)
                         })
                         .collect();
@@ -196,7 +196,7 @@ struct Bench {
 
 impl Bench {
     /// Runs `workload` once on `runtime` in a child process and checks its result.
-    fn run(&self, workload: Workload, runtime: Runtime, size: u64) -> Result<Report, String> {
+    fn run(&self, workload: Workload, runtime: Runtime, size: Size) -> Result<Report, String> {
         let child = Command::new(&self.exe)
             .arg("--child")
             .arg(workload.name())

@@ -4,6 +4,7 @@
 //! - `median`, `min`, `max`: the time of one run, measured inside the runtime;
 //! - `<op>s/s` (`tasks/s`, `yields/s`, `round trips/s`): operations per second at the
 //!   median time;
+//! - `overhead` (for `sleep`): the median time less the sleep's duration;
 //! - `peak RSS`: the median over runs of the child's peak resident set (`VmHWM`);
 //! - `B/task` (where meaningful): `(peak RSS - baseline RSS) / operations`, the baseline
 //!   being the same runtime's peak RSS in a child that spawns and awaits a single task;
@@ -15,7 +16,7 @@ use std::fmt::Write;
 
 use crate::child::Report;
 use crate::runtime::{Join, Runtime};
-use crate::workloads::Workload;
+use crate::workloads::{Size, Workload};
 
 /// One runtime's runs of one workload.
 #[derive(Debug)]
@@ -63,7 +64,7 @@ pub(crate) fn median_u64(values: &[u64]) -> Option<u64> {
 /// `baseline(rt)` is the runtime's baseline peak RSS in KiB, if it was measured.
 pub(crate) fn table(
     workload: Workload,
-    size: u64,
+    size: Size,
     rows: &[Row],
     baseline: &dyn Fn(Runtime) -> Option<u64>,
 ) -> String {
@@ -76,12 +77,16 @@ pub(crate) fn table(
     let tokio_mt = reference(Runtime::TokioMt);
     let tokio_st = reference(Runtime::TokioSt);
     let memory = workload.reports_memory_per_op();
+    let floor = workload.floor(size).map(|d| d.as_secs_f64());
 
     let op = workload.op_name();
     let mut header: Vec<String> = ["runtime", "median", "min", "max"]
         .map(str::to_owned)
         .into();
     header.push(format!("{op}s/s"));
+    if floor.is_some() {
+        header.push("overhead".to_owned());
+    }
     header.push("peak RSS".to_owned());
     if memory {
         header.push(format!("B/{op}"));
@@ -105,6 +110,9 @@ pub(crate) fn table(
         cells.push(duration(min));
         cells.push(duration(max));
         cells.push(si(ops / median));
+        if let Some(floor) = floor {
+            cells.push(signed_duration(median - floor));
+        }
         cells.push(rss.map_or("-".to_owned(), |kb| {
             format!("{:.1} MiB", kb as f64 / 1024.0)
         }));
@@ -180,6 +188,15 @@ fn duration(secs: f64) -> String {
     }
 }
 
+/// A duration that may be negative (a run faster than its floor would be a bug to see).
+fn signed_duration(secs: f64) -> String {
+    if secs < 0.0 {
+        format!("-{}", duration(-secs))
+    } else {
+        duration(secs)
+    }
+}
+
 /// A count with an SI prefix: `12.30 M`.
 fn si(value: f64) -> String {
     if value >= 1e9 {
@@ -231,7 +248,7 @@ mod tests {
             row(Runtime::TokioSt, 2.0),
             row(Runtime::SmolSt, 1.0),
         ];
-        let out = table(Workload::Spawn, 1024, &rows, &|_| Some(1024));
+        let out = table(Workload::Spawn, Size::of(1024), &rows, &|_| Some(1024));
         let line = |name: &str| out.lines().find(|l| l.contains(name)).unwrap().to_owned();
         assert!(line("corio-mt").contains("2.00x"), "{out}");
         // smol-st: as fast as tokio-mt, twice tokio-st; (2048 - 1024) KiB over 1024 tasks.

@@ -18,6 +18,11 @@
 //! |            | background threads plus the main thread, which drives the main future   |
 //! | `smol-st`  | `async_executor::LocalExecutor`, run by the main thread                 |
 //!
+//! Every smol runner thread blocks with `async_io::block_on` (what `smol::block_on` is), so
+//! that an idle runner drives async-io's reactor and timers itself, as in a smol program;
+//! `futures_lite::future::block_on` would leave timers and sockets to async-io's fallback
+//! thread.
+//!
 //! tokio and corio run the main future on the calling thread beside their workers, the way
 //! `#[tokio::main]` and `corio::run` do; smol has no such split, so its main thread is one
 //! of the `WORKERS` runners (the way smol's own examples use an `Executor`).
@@ -31,7 +36,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use async_executor::{Executor, LocalExecutor};
-use futures_lite::future;
+use async_io::block_on as smol_block_on;
 
 use crate::notify::Notify;
 
@@ -121,9 +126,7 @@ impl Runtime {
             Runtime::SmolMt => smol_multi_thread(workers, main),
             Runtime::SmolSt => {
                 let ex = Rc::new(LocalExecutor::new());
-                Ok(future::block_on(
-                    ex.run(main(Spawner::SmolLocal(ex.clone()))),
-                ))
+                Ok(smol_block_on(ex.run(main(Spawner::SmolLocal(ex.clone())))))
             }
         }
     }
@@ -151,14 +154,14 @@ where
             let stop = stop.clone();
             let started = std::thread::Builder::new()
                 .name(format!("smol-worker-{i}"))
-                .spawn_scoped(scope, move || future::block_on(ex.run(stop.wait())));
+                .spawn_scoped(scope, move || smol_block_on(ex.run(stop.wait())));
             if let Err(err) = started {
                 // The scope joins the threads already started: stop them first.
                 stop_all();
                 return Err(err);
             }
         }
-        let out = future::block_on(ex.run(main(Spawner::Smol(ex.clone()))));
+        let out = smol_block_on(ex.run(main(Spawner::Smol(ex.clone()))));
         stop_all();
         Ok(out)
     })
@@ -198,7 +201,27 @@ pub(crate) enum YieldFn {
     FuturesLite,
 }
 
+/// Which family of runtime a [`Spawner`] belongs to: whose timers and sockets to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Family {
+    /// `corio::sleep`, `corio::timeout`, `corio::net`.
+    Corio,
+    /// `tokio::time`, `tokio::net`.
+    Tokio,
+    /// async-io's `Timer` and `Async`, what smol re-exports.
+    Smol,
+}
+
 impl Spawner {
+    /// The family of the runtime: which timer and socket types a program on it uses.
+    pub(crate) fn family(&self) -> Family {
+        match self {
+            Spawner::Corio => Family::Corio,
+            Spawner::Tokio => Family::Tokio,
+            Spawner::Smol(_) | Spawner::SmolLocal(_) => Family::Smol,
+        }
+    }
+
     /// Spawns `fut` with the runtime's own spawn; the task starts running at once.
     ///
     /// The future is passed on as its concrete type: the only allocation is the

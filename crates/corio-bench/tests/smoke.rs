@@ -19,7 +19,14 @@ fn quick_pass_checks_every_workload_on_every_runtime() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for workload in ["spawn:", "yield:", "ping_pong:"] {
+    for workload in [
+        "spawn:",
+        "yield:",
+        "ping_pong:",
+        "sleep:",
+        "timers:",
+        "tcp_echo:",
+    ] {
         assert!(stdout.contains(workload), "no {workload} table:\n{stdout}");
     }
     for runtime in [
@@ -27,9 +34,9 @@ fn quick_pass_checks_every_workload_on_every_runtime() {
     ] {
         assert!(stdout.contains(runtime), "no {runtime} row:\n{stdout}");
     }
-    // 6 baselines + 3 workloads x 6 runtimes, one run each.
+    // 6 baselines + 6 workloads x 6 runtimes, one run each.
     assert!(
-        stdout.contains("corio-bench: 24 passed, 0 failed"),
+        stdout.contains("corio-bench: 42 passed, 0 failed"),
         "{stdout}"
     );
 }

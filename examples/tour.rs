@@ -10,11 +10,25 @@
 //!     print(sum(await asyncio.gather(*tasks)))
 //! asyncio.run(main())
 //! ```
+//!
+//! and, further on, sleeps, timeouts and sockets:
+//!
+//! ```python
+//! await asyncio.sleep(0.01)
+//! try:
+//!     await asyncio.wait_for(asyncio.sleep(10), timeout=0.02)
+//! except TimeoutError:
+//!     print("timed out")
+//! reader, writer = await asyncio.open_connection(host, port)
+//! ```
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use corio::net::{TcpListener, TcpStream};
 use corio::{Runtime, TaskBuilder, UnhandledPanic};
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
 
 async fn square(i: u64) -> u64 {
     // Let other tasks run between steps, like `await asyncio.sleep(0)`.
@@ -95,9 +109,47 @@ fn main() {
         let l = local.clone();
         let n = corio::spawn_local(async move { l.len() }).await.unwrap();
         println!("a !Send task on the main thread saw a {n}-byte string");
+
+        // 6. asyncio.sleep and asyncio.wait_for: a sleep suspends only its
+        //    task; a timeout drops the future it wraps at the deadline.
+        let start = Instant::now();
+        corio::sleep(Duration::from_millis(10)).await;
+        let slept = start.elapsed();
+        println!(
+            "slept 10 ms (and not less: {})",
+            slept >= Duration::from_millis(10)
+        );
+        let slow = corio::sleep(Duration::from_secs(10));
+        match corio::timeout(Duration::from_millis(20), slow).await {
+            Ok(()) => unreachable!("a 10 s sleep cannot beat a 20 ms deadline"),
+            Err(e) => println!("timed out: {e}"),
+        }
+        let quick = corio::timeout(Duration::from_secs(10), async { "in time" }).await;
+        println!("finished before the deadline: {}", quick.unwrap());
+
+        // 7. start_server and open_connection: a socket round trip.
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local address");
+        let server = corio::spawn(async move {
+            let (mut stream, _) = listener.accept().await?;
+            let mut buf = [0; 4];
+            stream.read_exact(&mut buf).await?;
+            stream.write_all(b"pong").await?;
+            std::io::Result::Ok(buf)
+        });
+        let mut client = TcpStream::connect(addr).await.expect("connect");
+        client.write_all(b"ping").await.expect("write");
+        let mut reply = [0; 4];
+        client.read_exact(&mut reply).await.expect("read");
+        let heard = server.await.unwrap().expect("server");
+        println!(
+            "socket round trip: sent {:?}, got {:?}",
+            String::from_utf8_lossy(&heard),
+            String::from_utf8_lossy(&reply)
+        );
     });
 
-    // 6. Leaving the runtime cancels what is still pending (asyncio.run does too).
+    // 8. Leaving the runtime cancels what is still pending (asyncio.run does too).
     let flag = Arc::new(AtomicBool::new(false));
     let guard = Dropped(flag.clone());
     rt.block_on(async move {

@@ -30,11 +30,54 @@ pub(crate) struct Example {
 }
 
 /// Every example in `examples/`, with its check. Keep it sorted by name.
-pub(crate) const EXAMPLES: &[Example] = &[Example {
-    name: "tour",
-    args: &[],
-    expect: &["spawned", "joined", "panicked", "cancelled", "done"],
-}];
+pub(crate) const EXAMPLES: &[Example] = &[
+    Example {
+        name: "echo",
+        args: &[],
+        expect: &[
+            "server listening on 127.0.0.1:",
+            "client 0: echoed",
+            "client 1: echoed",
+            "client 2: echoed",
+            "client 3: echoed",
+            "client 4: echoed",
+            "echo: all clients done",
+        ],
+    },
+    Example {
+        name: "hello",
+        args: &[],
+        expect: &["Hello,", "world!"],
+    },
+    Example {
+        name: "print_after",
+        args: &[],
+        expect: &["early", "late", "total: 2 units (concurrent, not 3)"],
+    },
+    Example {
+        name: "run_in_executor",
+        args: &[],
+        expect: &["tick 1", "tick 4", "result: 42", "ticks while blocking:"],
+    },
+    Example {
+        name: "sync_vs_async",
+        args: &[],
+        expect: &["sequential:", "concurrent:", "concurrent < sequential"],
+    },
+    Example {
+        name: "tour",
+        args: &[],
+        expect: &[
+            "spawned",
+            "joined",
+            "panicked",
+            "cancelled",
+            "timed out",
+            "socket round trip: sent \"ping\", got \"pong\"",
+            "done",
+        ],
+    },
+];
 
 /// How long one example may run before it is killed and counted as failed.
 pub(crate) const TIMEOUT: Duration = Duration::from_secs(120);

@@ -459,7 +459,10 @@ impl PollGuard<'_> {
     pub fn poll(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
         let reactor = self.reactor;
         let st = self.state.as_mut().expect("PollGuard used after drop");
-        let timeout = if reactor.drives_timers {
+        // A non-blocking poll needs no deadline (its timeout is already the
+        // shortest), and skipping the timer lock matters: every busy worker
+        // calls this every few dozen tasks.
+        let timeout = if reactor.drives_timers && timeout != Some(Duration::ZERO) {
             match corio_timer::driver::next_deadline() {
                 Some(deadline) => {
                     let until = deadline.saturating_duration_since(Instant::now());

@@ -13,6 +13,13 @@
 //! | `await asyncio.sleep(0)` | [`yield_now`] |
 //! | `await asyncio.to_thread(f)`, `loop.run_in_executor(None, f)` | [`unblock`]`(f).await` |
 //! | the event loop | [`Executor`] (many threads) or [`LocalExecutor`] (one) |
+//! | `asyncio.gather(*aws)` | [`gather`](fn@crate::gather)`(futs).await` → `Result<Vec<T>, JoinError>`; [`try_gather`] for `Result` children; [`gather!`] for mixed types |
+//! | `asyncio.gather(*aws, return_exceptions=True)` | [`gather_settled`]`(futs).await` → `Vec<Result<T, JoinError>>` |
+//! | `asyncio.wait(tasks, return_when=..., timeout=...)` | [`wait`](fn@crate::wait)`(tasks, `[`ReturnWhen`]`)`, [`wait_until`]`(tasks, when, deadline)` → `(done, pending)` |
+//! | `asyncio.as_completed(aws)` | [`as_completed`] / [`as_completed_tasks`] → a `Stream` in completion order |
+//! | `wait(FIRST_COMPLETED)` then cancel the rest | [`race`](fn@crate::race)`(futs).await`: first output wins, the others are dropped |
+//! | `asyncio.shield(aw)` | [`shield`]`(fut)`: dropping the [`Shield`] leaves the task running |
+//! | `async with asyncio.TaskGroup() as tg:` | [`task_group`]`(\|tg\| async move { .. })`, or [`TaskGroup`] + [`TaskGroup::join`] |
 //!
 //! # A short tour
 //!
@@ -50,6 +57,12 @@
 //! * Idle workers wait through the [`Park`] hook; a reactor plugs in there.
 //! * [`coop`] gives each task poll a budget so that a task whose resources are
 //!   always ready still lets others run.
+//! * The combinators spawn and join tasks: [`gather`](fn@crate::gather) and
+//!   [`as_completed`] spawn each future and own the tasks (dropping them
+//!   cancels the children); [`wait`](fn@crate::wait) watches tasks you own and
+//!   cancels nothing; [`race`](fn@crate::race) polls its futures in place; a
+//!   [`TaskGroup`] ties its children's lifetimes to a scope and turns the first
+//!   failure into the cancellation of the rest.
 //!
 //! # Cancellation and shutdown
 //!
@@ -69,25 +82,41 @@ mod blocking;
 mod context;
 pub mod coop;
 mod gate;
+mod gather;
+mod group;
 mod idle;
 mod local;
 mod multi;
 mod panic;
 mod park;
+mod poll_set;
+mod race;
 mod registry;
 mod sync;
 mod task;
+mod wait;
 
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod __loom;
 
 pub use blocking::{unblock, BlockingPool, Unblock};
+pub use gather::{
+    gather, gather_settled, try_gather, Gather, GatherError, GatherSettled, TryGather,
+};
+pub use group::{
+    task_group, ChildError, ChildPanic, Failure, GroupTask, Join, TaskGroup, TaskGroupError,
+    TaskGroupHandle,
+};
 pub use local::{LocalExecutor, LocalHandle};
 pub use multi::{Builder, EnterGuard, Executor, Handle, ParkFactory};
 pub use panic::{UnhandledPanic, UnobservedPanic};
 pub use park::{Park, ThreadPark};
+pub use race::{race, shield, Race, Shield};
 pub use task::{CancelOnDrop, JoinError, Task};
+pub use wait::{
+    as_completed, as_completed_tasks, wait, wait_until, AsCompleted, Done, ReturnWhen, Wait,
+};
 
 use context::SpawnTarget;
 use task::Name;

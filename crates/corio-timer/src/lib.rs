@@ -5,6 +5,9 @@
 //! | `await asyncio.sleep(s)` | [`sleep`](fn@sleep)`(dur).await`, [`sleep_until`]`(instant).await` |
 //! | `await asyncio.wait_for(aw, s)` | [`timeout`](fn@timeout)`(dur, fut).await` → `Result<T, `[`Elapsed`]`>` |
 //! | `async with asyncio.timeout_at(when):` around one awaitable | [`timeout_at`]`(instant, fut)` |
+//! | `async with asyncio.timeout(delay) as cm:` around many awaits | [`Deadline::after`]`(dur).`[`run`](Deadline::run)`(fut)` → `Result<T, `[`Elapsed`]`>` |
+//! | `asyncio.timeout_at(when)`, `asyncio.timeout(None)` | [`Deadline::at`]`(instant)`, [`Deadline::never`]`()` |
+//! | `cm.reschedule(when)`, `cm.when()`, `cm.expired()` | [`Deadline::reschedule`], [`Deadline::when`], [`Deadline::expired`] |
 //! | `asyncio.TimeoutError` | [`Elapsed`] |
 //! | `loop.call_later(p, cb)` rescheduling itself | [`interval`](fn@interval)`(p)` and [`Interval::tick`] |
 //! | `loop.time()` | [`now`] |
@@ -44,6 +47,10 @@
 //! * [`Sleep`] is the one timer future; [`Timeout`] and [`Interval`] are built
 //!   on it. A `Sleep` registers on its first poll and unregisters when
 //!   dropped, so cancelling is dropping, as everywhere in corio.
+//! * A [`Deadline`] is a shared, reschedulable deadline; [`Deadline::run`]
+//!   puts a whole block of awaits under it as a [`DeadlineScope`], which owns
+//!   one `Sleep` and re-arms it whenever any clone of the handle, on any task
+//!   or thread, reschedules. Scopes nest: the outermost expired scope reports.
 //! * Something must fire the timers. With no reactor, a helper thread
 //!   ("corio-timer", started lazily) sleeps until the next deadline; it never
 //!   wakes while no timer is pending. A reactor takes over through
@@ -56,9 +63,9 @@
 //!
 //! # Cancellation
 //!
-//! Every future here is cancel-safe: dropping a [`Sleep`], a [`Timeout`] or an
-//! [`Interval::tick`] future removes or keeps its timer as its docs say, and
-//! loses nothing else.
+//! Every future here is cancel-safe: dropping a [`Sleep`], a [`Timeout`], a
+//! [`DeadlineScope`] or an [`Interval::tick`] future removes or keeps its
+//! timer as its docs say, and loses nothing else.
 
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
@@ -66,6 +73,7 @@
 mod clock;
 pub mod driver;
 mod interval;
+mod scope;
 mod shared;
 mod sleep;
 mod timeout;
@@ -73,6 +81,7 @@ mod wheel;
 
 pub use clock::{Clock, SystemClock};
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub use scope::{Deadline, DeadlineScope};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 

@@ -32,6 +32,14 @@ pub(crate) struct Example {
 /// Every example in `examples/`, with its check. Keep it sorted by name.
 pub(crate) const EXAMPLES: &[Example] = &[
     Example {
+        name: "callback_future",
+        args: &[],
+        expect: &[
+            "fetch(\"answer\") -> Some(\"value of answer\")",
+            "fetch(\"missing\") -> None (the callback dropped its resolver)",
+        ],
+    },
+    Example {
         name: "echo",
         args: &[],
         expect: &[
@@ -45,9 +53,26 @@ pub(crate) const EXAMPLES: &[Example] = &[
         ],
     },
     Example {
+        name: "gather_errors",
+        args: &[],
+        expect: &[
+            "0 -> error: bad input 0",
+            "1 -> ok: 10",
+            "4 -> panicked: a bug in child 4",
+            "5 -> ok: 50",
+            "try_gather -> first failure at index 2: gathered child 2 failed: bad input 3",
+            "task group -> failed: [\"bad input 6\"]; the sleeper was cancelled",
+        ],
+    },
+    Example {
         name: "hello",
         args: &[],
         expect: &["Hello,", "world!"],
+    },
+    Example {
+        name: "pipeline",
+        args: &[],
+        expect: &["fetched 40 pages", "processed 40 pages", "stored 40 pages"],
     },
     Example {
         name: "print_after",
@@ -55,9 +80,27 @@ pub(crate) const EXAMPLES: &[Example] = &[
         expect: &["early", "late", "total: 2 units (concurrent, not 3)"],
     },
     Example {
+        name: "producer_consumer",
+        args: &[],
+        expect: &[
+            "consumer",
+            "all 20 items processed; the queue is empty: true",
+            "consumers cancelled",
+        ],
+    },
+    Example {
         name: "run_in_executor",
         args: &[],
         expect: &["tick 1", "tick 4", "result: 42", "ticks while blocking:"],
+    },
+    Example {
+        name: "semaphore_limit",
+        args: &[],
+        expect: &[
+            "100 jobs done, sum of results 4950",
+            "at most",
+            "limit respected: true",
+        ],
     },
     Example {
         name: "sync_vs_async",

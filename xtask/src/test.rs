@@ -15,9 +15,11 @@
 //! 6. `cargo run --release -p corio-bench -- --quick`, the benchmark smoke pass
 //!    (skipped with `--quick-bench-skip`, or while `crates/corio-bench` does
 //!    not exist); it passes on exit code 0 and never asserts a time
-//! 7. with `--stress`: `cargo test --release -p corio-executor --test stress --
-//!    --include-ignored`; with `--loom`: `cargo test --release -p
-//!    corio-executor --test loom` with `RUSTFLAGS="--cfg loom"`,
+//! 7. with `--stress`: every crate's `tests/stress*.rs` suites and the test
+//!    files with a test ignored as "long: ... --stress", `cargo test
+//!    --release -p CRATE --test stress... -- --include-ignored`; with `--loom`:
+//!    every crate's `tests/loom*.rs`, `cargo test --release -p CRATE --test
+//!    loom...` with `RUSTFLAGS="--cfg loom"`,
 //!    `LOOM_MAX_PREEMPTIONS=2` (unless already set) and its own target
 //!    directory `target/loom`, so the normal build is not invalidated. A suite
 //!    run by these flags that runs 0 tests is a failure.
@@ -44,9 +46,9 @@ use crate::{cargo, doc, env_with_flag, lint, project_root, render, run_status, t
 /// The flags of `cargo xtask test`.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 struct Options {
-    /// `--stress`: run corio-executor's stress suite.
+    /// `--stress`: run every crate's `tests/stress*.rs` with the ignored long variants.
     stress: bool,
-    /// `--loom`: run corio-executor's loom models.
+    /// `--loom`: run every crate's `tests/loom*.rs` models under `--cfg loom`.
     loom: bool,
     /// `--quick-bench-skip`: skip the benchmark smoke pass.
     skip_bench: bool,
@@ -105,39 +107,85 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
     }
 
     if options.stress {
-        tally.suite(
-            cargo([
-                "test",
-                "--release",
-                "-p",
-                "corio-executor",
-                "--test",
-                "stress",
-                "--",
-                "--include-ignored",
-            ]),
-            true,
-        );
+        for (package, tests) in suites(&root, "stress") {
+            let mut args = vec![
+                "test".to_owned(),
+                "--release".to_owned(),
+                "-p".to_owned(),
+                package,
+            ];
+            for test in tests {
+                args.extend(["--test".to_owned(), test]);
+            }
+            args.extend(["--".to_owned(), "--include-ignored".to_owned()]);
+            tally.suite(cargo(args), true);
+        }
     }
     if options.loom {
-        let mut loom = cargo([
-            "test",
-            "--release",
-            "-p",
-            "corio-executor",
-            "--test",
-            "loom",
-        ]);
-        loom.env("RUSTFLAGS", env_with_flag("RUSTFLAGS", "--cfg loom"))
-            .env("CARGO_TARGET_DIR", target_dir().join("loom"))
-            .env(
-                "LOOM_MAX_PREEMPTIONS",
-                std::env::var("LOOM_MAX_PREEMPTIONS").unwrap_or_else(|_| "2".to_owned()),
-            );
-        tally.suite(loom, true);
+        for (package, tests) in suites(&root, "loom") {
+            let mut args = vec![
+                "test".to_owned(),
+                "--release".to_owned(),
+                "-p".to_owned(),
+                package,
+            ];
+            for test in tests {
+                args.extend(["--test".to_owned(), test]);
+            }
+            let mut loom = cargo(args);
+            loom.env("RUSTFLAGS", env_with_flag("RUSTFLAGS", "--cfg loom"))
+                .env("CARGO_TARGET_DIR", target_dir().join("loom"))
+                .env(
+                    "LOOM_MAX_PREEMPTIONS",
+                    std::env::var("LOOM_MAX_PREEMPTIONS").unwrap_or_else(|_| "2".to_owned()),
+                );
+            tally.suite(loom, true);
+        }
     }
 
     tally.finish()
+}
+
+/// How a long test variant is marked in any test file: `--stress` also runs the
+/// files that contain it, with `--include-ignored`.
+const STRESS_MARK: &str = concat!("long: cargo xtask ", "test --stress");
+
+/// The integration-test files named `PREFIX*.rs` in each crate's `tests/`
+/// (for `stress`, also those holding a test ignored with [`STRESS_MARK`]),
+/// grouped by package, sorted: the suites that `--stress` and `--loom` run.
+fn suites(root: &Path, prefix: &str) -> Vec<(String, Vec<String>)> {
+    let mut found = Vec::new();
+    let Ok(crates) = std::fs::read_dir(root.join("crates")) else {
+        return found;
+    };
+    let mut crates: Vec<_> = crates.filter_map(Result::ok).map(|e| e.path()).collect();
+    crates.sort();
+    for dir in crates {
+        let Some(package) = dir.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
+            continue;
+        };
+        let Ok(entries) = std::fs::read_dir(dir.join("tests")) else {
+            continue;
+        };
+        let mut tests: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+            .filter_map(|name| name.strip_suffix(".rs").map(str::to_owned))
+            .filter(|name| {
+                name.starts_with(prefix)
+                    || (prefix == "stress" && {
+                        let text =
+                            std::fs::read_to_string(dir.join("tests").join(format!("{name}.rs")));
+                        text.is_ok_and(|t| t.contains(STRESS_MARK))
+                    })
+            })
+            .collect();
+        tests.sort();
+        if !tests.is_empty() {
+            found.push((package, tests));
+        }
+    }
+    found
 }
 
 /// Step 5: the examples table against `examples/`, the build, and each run.

@@ -69,12 +69,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use corio_executor::{
+    as_completed, as_completed_tasks, gather, gather_settled, race, shield, task_group, try_gather,
+    wait, wait_until, AsCompleted, ChildError, ChildPanic, Done, Failure, Gather, GatherError,
+    GatherSettled, GroupTask, Race, ReturnWhen, Shield, TaskGroup, TaskGroupError, TaskGroupHandle,
+    TryGather, Wait,
+};
+pub use corio_executor::{
     coop, spawn, spawn_local, unblock, yield_now, BlockingPool, CancelOnDrop, Executor, JoinError,
     LocalExecutor, Park, Task, TaskBuilder, ThreadPark, Unblock, UnhandledPanic, UnobservedPanic,
     YieldNow,
 };
 pub use corio_reactor::{block_on, Async};
-pub use corio_timer::{sleep, sleep_until, timeout, timeout_at, Elapsed};
+pub use corio_timer::{sleep, sleep_until, timeout, timeout_at, Deadline, Elapsed};
 
 /// Time: `sleep`, `timeout`, `Interval` (asyncio's `sleep`, `wait_for`, periodic loops).
 ///
@@ -93,9 +99,50 @@ pub use corio_timer::{sleep, sleep_until, timeout, timeout_at, Elapsed};
 /// ```
 pub mod time {
     pub use corio_timer::{
-        interval, interval_at, sleep, sleep_until, timeout, timeout_at, Elapsed, Interval,
-        MissedTickBehavior, Sleep, Timeout,
+        interval, interval_at, sleep, sleep_until, timeout, timeout_at, Deadline, DeadlineScope,
+        Elapsed, Interval, MissedTickBehavior, Sleep, Timeout,
     };
+}
+
+/// Synchronization: locks, events, semaphores, queues, promises and channels
+/// (asyncio's `Lock`, `Event`, `Condition`, `Semaphore`, `Queue`, `Future`).
+///
+/// This is the [`corio-sync`](corio_sync) crate, which needs no runtime: its
+/// primitives also work under other executors.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use corio::sync::{Lock, Queue};
+///
+/// corio::run(async {
+///     let counter = Arc::new(Lock::new(0));
+///     let queue = Arc::new(Queue::new(0));
+///     let workers: Vec<_> = (0..4)
+///         .map(|_| {
+///             let (counter, queue) = (counter.clone(), queue.clone());
+///             corio::spawn(async move {
+///                 while let Ok(n) = queue.get().await {
+///                     *counter.lock().await += n;
+///                     queue.task_done().unwrap();
+///                 }
+///             })
+///         })
+///         .collect();
+///     for n in 1..=10 {
+///         queue.put(n).await.unwrap();
+///     }
+///     queue.join().await; // every item was taken and marked done
+///     assert_eq!(*counter.lock().await, 55);
+///     queue.shutdown(false); // the workers' get() now fails: they end
+///     for w in workers {
+///         w.await.unwrap();
+///     }
+/// });
+/// ```
+pub mod sync {
+    pub use corio_sync::*;
 }
 
 /// Networking: TCP, UDP and Unix sockets (asyncio's `open_connection`, `start_server`).
@@ -165,6 +212,52 @@ pub mod task {
     pub use corio_executor::{
         spawn, spawn_local, yield_now, CancelOnDrop, JoinError, Task, TaskBuilder as Builder,
     };
+}
+
+/// Waits for `tasks` until `return_when` holds or `timeout` passes:
+/// `asyncio.wait(tasks, timeout=..., return_when=...)`.
+///
+/// [`wait_until`] with a [`sleep`] as its deadline. Resolves to
+/// `(done, pending)`: the finished tasks (in input order, each holding its
+/// result) and the ones still running. As in asyncio, nothing is cancelled,
+/// neither when the condition holds nor when the timeout passes: the pending
+/// tasks keep running, and are handed back to await, cancel or drop.
+///
+/// # Cancel safety
+///
+/// Dropping the future before it resolves drops the tasks it holds, which
+/// detaches them: they keep running, and their results are lost.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use corio::ReturnWhen;
+///
+/// corio::run(async {
+///     let quick = corio::spawn(async { 1 });
+///     let slow = corio::spawn(corio::sleep(Duration::from_secs(60)));
+///     let quick_done = corio::spawn(async move { quick.await.unwrap() });
+///     let (done, pending) =
+///         corio::wait_timeout([quick_done], ReturnWhen::AllCompleted, Duration::from_secs(5)).await;
+///     assert_eq!(done.len(), 1);
+///     assert!(pending.is_empty());
+///
+///     let (done, pending) =
+///         corio::wait_timeout([slow], ReturnWhen::AllCompleted, Duration::from_millis(10)).await;
+///     assert!(done.is_empty());
+///     assert_eq!(pending.len(), 1); // still running: asyncio's wait cancels nothing
+/// });
+/// ```
+pub fn wait_timeout<T, I>(
+    tasks: I,
+    return_when: ReturnWhen,
+    timeout: std::time::Duration,
+) -> Wait<T, corio_timer::Sleep>
+where
+    I: IntoIterator<Item = Task<T>>,
+{
+    wait_until(tasks, return_when, sleep(timeout))
 }
 
 /// Runs `future` to completion on a new multi-threaded runtime: `asyncio.run`.

@@ -26,6 +26,9 @@ fn quick_pass_checks_every_workload_on_every_runtime() {
         "sleep:",
         "timers:",
         "tcp_echo:",
+        "channel_ping_pong:",
+        "mpmc:",
+        "mutex:",
     ] {
         assert!(stdout.contains(workload), "no {workload} table:\n{stdout}");
     }
@@ -34,19 +37,19 @@ fn quick_pass_checks_every_workload_on_every_runtime() {
     ] {
         assert!(stdout.contains(runtime), "no {runtime} row:\n{stdout}");
     }
-    // 6 baselines + 6 workloads x 6 runtimes, one run each.
+    // 6 baselines + 9 workloads x 6 runtimes, one run each.
     assert!(
-        stdout.contains("corio-bench: 42 passed, 0 failed"),
+        stdout.contains("corio-bench: 60 passed, 0 failed"),
         "{stdout}"
     );
 }
 
 #[test]
 fn filter_picks_workloads() {
-    let out = bench(&["--quick", "--filter", "ping"]);
+    let out = bench(&["--quick", "--filter", "mutex"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
-    assert!(stdout.contains("ping_pong:") && !stdout.contains("spawn:"));
+    assert!(stdout.contains("mutex:") && !stdout.contains("spawn:"));
     // No workload here needs the memory baseline: 6 runs.
     assert!(
         stdout.contains("corio-bench: 6 passed, 0 failed"),

@@ -5,6 +5,9 @@
 //! around the work itself (not building or tearing down the runtime), and a check value
 //! that the orchestrator compares with [`Workload::expected_check`].
 
+mod channel_ping_pong;
+mod mpmc;
+mod mutex;
 mod ping_pong;
 mod sleep;
 mod spawn;
@@ -88,17 +91,27 @@ pub(crate) enum Workload {
     Timers,
     /// `n` TCP connections on 127.0.0.1, each `m` round trips of 64 bytes.
     TcpEcho,
+    /// Two tasks pass a token back and forth `size` times over two bounded(1) channels.
+    ChannelPingPong,
+    /// [`mpmc::PRODUCERS`] producers send `size` items in all through one bounded channel
+    /// to [`mpmc::CONSUMERS`] consumers.
+    Mpmc,
+    /// `size` tasks each increment a lock-protected counter [`mutex::INCREMENTS`] times.
+    Mutex,
 }
 
 impl Workload {
     /// The workloads that the orchestrator measures and reports, in report order.
-    pub(crate) const MEASURED: [Workload; 6] = [
+    pub(crate) const MEASURED: [Workload; 9] = [
         Workload::Spawn,
         Workload::Yield,
         Workload::PingPong,
         Workload::Sleep,
         Workload::Timers,
         Workload::TcpEcho,
+        Workload::ChannelPingPong,
+        Workload::Mpmc,
+        Workload::Mutex,
     ];
 
     /// The name used on the command line and in the report.
@@ -111,6 +124,9 @@ impl Workload {
             Workload::Sleep => "sleep",
             Workload::Timers => "timers",
             Workload::TcpEcho => "tcp_echo",
+            Workload::ChannelPingPong => "channel_ping_pong",
+            Workload::Mpmc => "mpmc",
+            Workload::Mutex => "mutex",
         }
     }
 
@@ -132,6 +148,9 @@ impl Workload {
             Workload::Sleep => Size::with(100_000, 200),
             Workload::Timers => Size::of(1_000_000),
             Workload::TcpEcho => Size::with(100, 2_000),
+            Workload::ChannelPingPong => Size::of(1_000_000),
+            Workload::Mpmc => Size::of(2_000_000),
+            Workload::Mutex => Size::of(1_000),
         }
     }
 
@@ -145,6 +164,9 @@ impl Workload {
             Workload::Sleep => Size::with(100, 10),
             Workload::Timers => Size::of(1_000),
             Workload::TcpEcho => Size::with(4, 50),
+            Workload::ChannelPingPong => Size::of(1_000),
+            Workload::Mpmc => Size::of(4_000),
+            Workload::Mutex => Size::of(10),
         }
     }
 
@@ -158,6 +180,9 @@ impl Workload {
             Workload::Sleep => sleep::expected(size.n),
             Workload::Timers => timers::expected(size.n),
             Workload::TcpEcho => tcp_echo::expected(size.n, size.m),
+            Workload::ChannelPingPong => channel_ping_pong::expected(size.n),
+            Workload::Mpmc => mpmc::expected(size.n),
+            Workload::Mutex => mutex::expected(size.n),
         }
     }
 
@@ -165,7 +190,13 @@ impl Workload {
     pub(crate) fn ops(self, size: Size) -> u64 {
         match self {
             Workload::Baseline => 1,
-            Workload::Spawn | Workload::PingPong | Workload::Sleep | Workload::Timers => size.n,
+            Workload::Spawn
+            | Workload::PingPong
+            | Workload::Sleep
+            | Workload::Timers
+            | Workload::ChannelPingPong
+            | Workload::Mpmc => size.n,
+            Workload::Mutex => size.n * mutex::INCREMENTS,
             Workload::Yield => yield_now::TASKS * size.n,
             Workload::TcpEcho => size.n * size.m,
         }
@@ -185,7 +216,9 @@ impl Workload {
         match self {
             Workload::Baseline | Workload::Spawn => "task",
             Workload::Yield => "yield",
-            Workload::PingPong | Workload::TcpEcho => "round trip",
+            Workload::PingPong | Workload::TcpEcho | Workload::ChannelPingPong => "round trip",
+            Workload::Mpmc => "item",
+            Workload::Mutex => "lock",
             Workload::Sleep => "sleep",
             Workload::Timers => "timer",
         }
@@ -219,6 +252,22 @@ impl Workload {
                  {} bytes to an echo task per connection",
                 tcp_echo::MESSAGE
             ),
+            Workload::ChannelPingPong => format!(
+                "{n} round trips of a token between two tasks over two bounded(1) channels \
+                 (corio::sync::channel, tokio::sync::mpsc, async-channel)"
+            ),
+            Workload::Mpmc => format!(
+                "{n} items from {} producers to {} consumers through one bounded({}) channel \
+                 (tokio: mpsc with the receiver behind a tokio Mutex)",
+                mpmc::PRODUCERS,
+                mpmc::CONSUMERS,
+                mpmc::CAPACITY
+            ),
+            Workload::Mutex => format!(
+                "{n} tasks each incrementing a counter {} times under one async lock \
+                 (corio::sync::Lock, tokio::sync::Mutex, async-lock)",
+                mutex::INCREMENTS
+            ),
         }
     }
 
@@ -238,6 +287,9 @@ impl Workload {
             Workload::Sleep => sleep::run(spawner, size.n, Duration::from_millis(size.m)).await,
             Workload::Timers => timers::run(spawner, size.n).await,
             Workload::TcpEcho => tcp_echo::run(spawner, size.n, size.m).await,
+            Workload::ChannelPingPong => channel_ping_pong::run(spawner, size.n).await,
+            Workload::Mpmc => mpmc::run(spawner, size.n).await,
+            Workload::Mutex => mutex::run(spawner, size.n).await,
         }
     }
 }

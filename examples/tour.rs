@@ -21,12 +21,15 @@
 //!     print("timed out")
 //! reader, writer = await asyncio.open_connection(host, port)
 //! ```
+//!
+//! and then `gather`, a `TaskGroup`, and a `Queue` with workers.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use corio::net::{TcpListener, TcpStream};
+use corio::sync::{Lock, Queue};
 use corio::{Runtime, TaskBuilder, UnhandledPanic};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 
@@ -147,9 +150,48 @@ fn main() {
             String::from_utf8_lossy(&heard),
             String::from_utf8_lossy(&reply)
         );
+
+        // 8. asyncio.gather and asyncio.TaskGroup: many tasks, one await.
+        let squares = corio::gather((0..5).map(square)).await.unwrap();
+        println!("gathered in argument order: {squares:?}");
+        let failed = corio::task_group(|group| async move {
+            group.spawn(async { Err::<(), _>("child 1 failed") });
+            group.spawn(async {
+                corio::sleep(Duration::from_secs(60)).await;
+                Ok(())
+            });
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+        println!("task group: {failed} (the sleeping sibling was cancelled)");
+
+        // 9. asyncio.Queue with task_done/join, and an asyncio.Lock.
+        let queue = Arc::new(Queue::new(2));
+        let total = Arc::new(Lock::new(0u64));
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let (queue, total) = (queue.clone(), total.clone());
+                corio::spawn(async move {
+                    while let Ok(n) = queue.get().await {
+                        *total.lock().await += n;
+                        queue.task_done().unwrap();
+                    }
+                })
+            })
+            .collect();
+        for n in 1..=10 {
+            queue.put(n).await.unwrap();
+        }
+        queue.join().await;
+        queue.shutdown(false);
+        for w in workers {
+            w.await.unwrap();
+        }
+        println!("queue: 2 workers summed 1..=10 to {}", *total.lock().await);
     });
 
-    // 8. Leaving the runtime cancels what is still pending (asyncio.run does too).
+    // 10. Leaving the runtime cancels what is still pending (asyncio.run does too).
     let flag = Arc::new(AtomicBool::new(false));
     let guard = Dropped(flag.clone());
     rt.block_on(async move {

@@ -39,7 +39,8 @@ options:
   --runs N         runs per workload and runtime (default 5; 1 with --quick)
   --workers N      worker threads of the multi-thread runtimes (default 2)
   --filter NAME    only the workloads whose name contains NAME (spawn, yield,
-                   ping_pong, sleep, timers, tcp_echo)
+                   ping_pong, sleep, timers, tcp_echo, channel_ping_pong,
+                   mpmc, mutex)
   --timeout SECS   kill a child run after SECS seconds (default 300; 60 with --quick)
   -h, --help       this text";
 

@@ -62,26 +62,26 @@
 //! # Design
 //!
 //! Values travel through a lock-free [`concurrent_queue::ConcurrentQueue`];
-//! tasks that must wait park on an [`event_listener::Event`]: one for senders
-//! waiting for room, one for receivers waiting for a value, and one for
-//! receivers polled as a [`Stream`].
+//! tasks that must wait park in a FIFO wait queue (a slab-linked list under
+//! a mutex, which allocates nothing per wait): one for senders waiting for
+//! room, one for receivers waiting for a value, and one for receivers polled
+//! as a [`Stream`].
 //!
-//! * Fast path: an operation tries the queue first. It only creates a listener
+//! * Fast path: an operation tries the queue first. It only joins a wait queue
 //!   when the queue is full (send) or empty (receive), then counts itself in
-//!   the event's *waiter count* and tries the queue once more before it sleeps.
+//!   the wait queue's *waiter count* and tries the queue once more before it
+//!   sleeps.
 //! * Wake-ups: after a successful push (pop), the other side issues a `SeqCst`
 //!   fence and reads the waiter count; only when it is not zero does it notify
-//!   (taking the event's internal lock). The waiter's count increment, its own
+//!   (taking the wait queue's lock). The waiter's count increment, its own
 //!   `SeqCst` fence and its second try of the queue are the other half of this
 //!   Dekker-style hand-shake: either the notifier sees the waiter, or the waiter
 //!   sees the value (or the room), so no wake-up is lost.
-//! * One value, one wake-up: notifications are *additional* ones
-//!   (`1.additional()`), so every value sent wakes a different waiting
-//!   receiver, FIFO in the order they started waiting. A listener that is
-//!   dropped after being notified but before it took the notification (a
-//!   cancelled [`Receiver::recv`] future, say) hands it to the next waiter;
-//!   this is event-listener's rule for additional notifications, and the reason
-//!   these are used rather than plain ones.
+//! * One value, one wake-up: a notification goes to the first waiter not yet
+//!   notified, so every value sent wakes a different waiting receiver, FIFO in
+//!   the order they started waiting. A waiter that is dropped after being
+//!   notified but before it took the notification (a cancelled
+//!   [`Receiver::recv`] future, say) hands it to the next waiter.
 //! * Stream receivers wait on their own event, which every send notifies in
 //!   full: a `Receiver` keeps its stream listener between polls even when the
 //!   task stops polling it (a cancelled `next()`), so it must not be able to
@@ -95,10 +95,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use concurrent_queue::{ConcurrentQueue, PopError, PushError};
-use event_listener::{Event, EventListener, IntoNotification, Listener};
 use futures_core::stream::{FusedStream, Stream};
+use std::task::Waker;
 
 use crate::sync::{Arc, AtomicUsize, Ordering};
+use crate::wait_queue::WaitQueue;
 
 #[cfg(loom)]
 use loom::sync::atomic::fence;
@@ -112,11 +113,11 @@ struct Chan<T> {
     /// Whether the queue has a capacity (only then can a sender wait).
     bounded: bool,
     /// Senders waiting for room.
-    send_ops: Event,
+    send_ops: WaitQueue,
     /// Receivers (`recv`, `recv_blocking`) waiting for a value.
-    recv_ops: Event,
+    recv_ops: WaitQueue,
     /// Receivers polled as a `Stream` waiting for a value.
-    stream_ops: Event,
+    stream_ops: WaitQueue,
     /// Number of live listeners on `send_ops`, `recv_ops` and `stream_ops`:
     /// incremented before a waiter's second try of the queue, decremented
     /// when its listener is gone. Notifiers skip the event when it is zero.
@@ -134,9 +135,9 @@ impl<T> Chan<T> {
         Chan {
             queue,
             bounded,
-            send_ops: Event::new(),
-            recv_ops: Event::new(),
-            stream_ops: Event::new(),
+            send_ops: WaitQueue::new(),
+            recv_ops: WaitQueue::new(),
+            stream_ops: WaitQueue::new(),
             send_waiters: AtomicUsize::new(0),
             recv_waiters: AtomicUsize::new(0),
             stream_waiters: AtomicUsize::new(0),
@@ -153,10 +154,10 @@ impl<T> Chan<T> {
         // waiter's count, or its second try of the queue sees our value.
         fence(Ordering::SeqCst);
         if self.recv_waiters.load(Ordering::Relaxed) != 0 {
-            self.recv_ops.notify(1.additional().relaxed());
+            self.recv_ops.notify_one();
         }
         if self.stream_waiters.load(Ordering::Relaxed) != 0 {
-            self.stream_ops.notify(usize::MAX.relaxed());
+            self.stream_ops.notify_all();
         }
     }
 
@@ -168,16 +169,16 @@ impl<T> Chan<T> {
         }
         fence(Ordering::SeqCst);
         if self.send_waiters.load(Ordering::Relaxed) != 0 {
-            self.send_ops.notify(1.additional().relaxed());
+            self.send_ops.notify_one();
         }
     }
 
     /// Closes the channel and wakes everyone; `true` if this call closed it.
     fn close(&self) -> bool {
         if self.queue.close() {
-            self.send_ops.notify(usize::MAX);
-            self.recv_ops.notify(usize::MAX);
-            self.stream_ops.notify(usize::MAX);
+            self.send_ops.notify_all();
+            self.recv_ops.notify_all();
+            self.stream_ops.notify_all();
             true
         } else {
             false
@@ -207,46 +208,60 @@ impl<T> Chan<T> {
     }
 }
 
-/// A registered listener, counted in its event's waiter count while it lives.
+/// A registered waiter, counted in its queue's waiter count while it lives.
 struct Waiter<'a> {
-    listener: Option<EventListener>,
+    queue: &'a WaitQueue,
+    /// The waiter's key in `queue`, until a poll consumed its notification.
+    key: Option<usize>,
     count: &'a AtomicUsize,
 }
 
 impl<'a> Waiter<'a> {
-    /// Starts listening on `event` and counts the listener in `count`. The
-    /// caller must try its operation once more before it waits.
-    fn register(event: &Event, count: &'a AtomicUsize) -> Waiter<'a> {
-        let listener = event.listen();
+    /// Joins `queue` (with the task's `waker`, if there is a task) and counts
+    /// itself in `count`. The caller must try its operation once more before
+    /// it waits.
+    fn register(queue: &'a WaitQueue, count: &'a AtomicUsize, waker: Option<&Waker>) -> Waiter<'a> {
+        let key = queue.register(waker);
         count.fetch_add(1, Ordering::Relaxed);
         // Pairs with the fence in `wake_receivers` / `wake_senders`.
         fence(Ordering::SeqCst);
         Waiter {
-            listener: Some(listener),
+            queue,
+            key: Some(key),
             count,
         }
     }
 
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        match &mut self.listener {
-            Some(listener) => Pin::new(listener).poll(cx),
+        match self.key {
+            Some(key) => match self.queue.poll(key, cx) {
+                Poll::Ready(()) => {
+                    self.key = None;
+                    Poll::Ready(())
+                }
+                Poll::Pending => Poll::Pending,
+            },
             None => Poll::Ready(()),
         }
     }
 
-    /// Blocks the thread until the listener is notified.
+    /// Blocks the thread until the waiter is notified.
     fn wait(mut self) {
-        if let Some(listener) = self.listener.take() {
-            listener.wait();
+        if let Some(key) = self.key.take() {
+            self.queue.wait(key);
         }
     }
 }
 
 impl Drop for Waiter<'_> {
     fn drop(&mut self) {
-        // Dropping a notified listener that did not take its notification
-        // passes it on (an additional notification propagates).
-        drop(self.listener.take());
+        // A notification the waiter received and did not consume passes on
+        // to the next waiter (even when the operation succeeded without it:
+        // quietly dropping it there loses wake-ups, as tests/loom_channel.rs
+        // shows).
+        if let Some(key) = self.key.take() {
+            self.queue.cancel(key);
+        }
         self.count.fetch_sub(1, Ordering::Relaxed);
     }
 }
@@ -446,7 +461,7 @@ impl<T> Sender<T> {
                 Err(TrySendError::Full(v)) => value = v,
             }
             match waiter.take() {
-                None => waiter = Some(Waiter::register(&chan.send_ops, &chan.send_waiters)),
+                None => waiter = Some(Waiter::register(&chan.send_ops, &chan.send_waiters, None)),
                 Some(w) => w.wait(),
             }
         }
@@ -638,7 +653,7 @@ pub struct Receiver<T> {
     chan: Arc<Chan<T>>,
     /// The listener of `poll_next` while it waits, counted in
     /// `stream_waiters`.
-    stream_listener: Option<EventListener>,
+    stream_listener: Option<usize>,
 }
 
 impl<T> Receiver<T> {
@@ -746,7 +761,7 @@ impl<T> Receiver<T> {
                 Err(TryRecvError::Empty) => {}
             }
             match waiter.take() {
-                None => waiter = Some(Waiter::register(&chan.recv_ops, &chan.recv_waiters)),
+                None => waiter = Some(Waiter::register(&chan.recv_ops, &chan.recv_waiters, None)),
                 Some(w) => w.wait(),
             }
         }
@@ -884,7 +899,10 @@ impl<T> Receiver<T> {
 
     /// Drops the stream listener, if any, and uncounts it.
     fn clear_stream_listener(&mut self) {
-        if self.stream_listener.take().is_some() {
+        if let Some(key) = self.stream_listener.take() {
+            // Every stream waiter is notified of every value: there is
+            // nothing to pass on.
+            self.chan.stream_ops.remove(key);
             self.chan.stream_waiters.fetch_sub(1, Ordering::Relaxed);
         }
     }
@@ -948,12 +966,16 @@ impl<T> Stream for Receiver<T> {
             match &mut this.stream_listener {
                 None => {
                     // Register, then try again before sleeping.
-                    this.stream_listener = Some(this.chan.stream_ops.listen());
+                    this.stream_listener = Some(this.chan.stream_ops.register(Some(cx.waker())));
                     this.chan.stream_waiters.fetch_add(1, Ordering::Relaxed);
                     fence(Ordering::SeqCst);
                 }
-                Some(listener) => match Pin::new(listener).poll(cx) {
-                    Poll::Ready(()) => this.clear_stream_listener(),
+                Some(key) => match this.chan.stream_ops.poll(*key, cx) {
+                    Poll::Ready(()) => {
+                        // The poll freed the key.
+                        this.stream_listener = None;
+                        this.chan.stream_waiters.fetch_sub(1, Ordering::Relaxed);
+                    }
                     Poll::Pending => return Poll::Pending,
                 },
             }
@@ -1033,7 +1055,13 @@ impl<T> Future for SendFuture<'_, T> {
                 Err(TrySendError::Full(value)) => this.value = Some(value),
             }
             match &mut this.waiter {
-                None => this.waiter = Some(Waiter::register(&chan.send_ops, &chan.send_waiters)),
+                None => {
+                    this.waiter = Some(Waiter::register(
+                        &chan.send_ops,
+                        &chan.send_waiters,
+                        Some(cx.waker()),
+                    ))
+                }
                 Some(waiter) => match waiter.poll(cx) {
                     Poll::Ready(()) => this.waiter = None,
                     Poll::Pending => return Poll::Pending,
@@ -1099,7 +1127,13 @@ impl<T> Future for RecvFuture<'_, T> {
                 Err(TryRecvError::Empty) => {}
             }
             match &mut this.waiter {
-                None => this.waiter = Some(Waiter::register(&chan.recv_ops, &chan.recv_waiters)),
+                None => {
+                    this.waiter = Some(Waiter::register(
+                        &chan.recv_ops,
+                        &chan.recv_waiters,
+                        Some(cx.waker()),
+                    ))
+                }
                 Some(waiter) => match waiter.poll(cx) {
                     Poll::Ready(()) => this.waiter = None,
                     Poll::Pending => return Poll::Pending,

@@ -69,8 +69,9 @@
 //! [`Semaphore`] is the core: [`Lock`], [`RwLock`] are built on its FIFO
 //! hand-off. [`Condition`] owns a [`Lock`]. The [`Queue`] family keeps its own
 //! waiter lines, so that `shutdown` can move items and waiters in one step.
-//! The channels are built on `concurrent-queue` and `event-listener`, lock-free
-//! on their fast paths.
+//! The channels are built on `concurrent-queue`, lock-free on their fast
+//! paths, and park waiters in the same kind of FIFO list; `broadcast`, `watch`
+//! and the queues' `join` wait on `event-listener`.
 
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
@@ -85,6 +86,7 @@ mod promise;
 mod queue;
 mod rwlock;
 mod semaphore;
+mod wait_queue;
 mod waiters;
 
 pub mod broadcast;

@@ -114,9 +114,7 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
                 "-p".to_owned(),
                 package,
             ];
-            for test in tests {
-                args.extend(["--test".to_owned(), test]);
-            }
+            args.extend(tests);
             args.extend(["--".to_owned(), "--include-ignored".to_owned()]);
             tally.suite(cargo(args), true);
         }
@@ -129,9 +127,7 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
                 "-p".to_owned(),
                 package,
             ];
-            for test in tests {
-                args.extend(["--test".to_owned(), test]);
-            }
+            args.extend(tests);
             let mut loom = cargo(args);
             loom.env("RUSTFLAGS", env_with_flag("RUSTFLAGS", "--cfg loom"))
                 .env("CARGO_TARGET_DIR", target_dir().join("loom"))
@@ -151,8 +147,10 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
 const STRESS_MARK: &str = concat!("long: cargo xtask ", "test --stress");
 
 /// The integration-test files named `PREFIX*.rs` in each crate's `tests/`
-/// (for `stress`, also those holding a test ignored with [`STRESS_MARK`]),
-/// grouped by package, sorted: the suites that `--stress` and `--loom` run.
+/// (for `stress`, also those holding a test ignored with [`STRESS_MARK`],
+/// and the crate's unit tests when its `src/` holds one), grouped by package,
+/// as cargo's target arguments (`--test NAME`, `--lib`): the suites that
+/// `--stress` and `--loom` run.
 fn suites(root: &Path, prefix: &str) -> Vec<(String, Vec<String>)> {
     let mut found = Vec::new();
     let Ok(crates) = std::fs::read_dir(root.join("crates")) else {
@@ -164,10 +162,9 @@ fn suites(root: &Path, prefix: &str) -> Vec<(String, Vec<String>)> {
         let Some(package) = dir.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
             continue;
         };
-        let Ok(entries) = std::fs::read_dir(dir.join("tests")) else {
-            continue;
-        };
-        let mut tests: Vec<String> = entries
+        let mut tests: Vec<String> = std::fs::read_dir(dir.join("tests"))
+            .into_iter()
+            .flatten()
             .filter_map(Result::ok)
             .filter_map(|e| e.file_name().to_str().map(str::to_owned))
             .filter_map(|name| name.strip_suffix(".rs").map(str::to_owned))
@@ -181,11 +178,34 @@ fn suites(root: &Path, prefix: &str) -> Vec<(String, Vec<String>)> {
             })
             .collect();
         tests.sort();
-        if !tests.is_empty() {
-            found.push((package, tests));
+        let mut args: Vec<String> = tests
+            .into_iter()
+            .flat_map(|name| ["--test".to_owned(), name])
+            .collect();
+        if prefix == "stress" && contains_mark(&dir.join("src")) {
+            args.push("--lib".to_owned());
+        }
+        if !args.is_empty() {
+            found.push((package, args));
         }
     }
     found
+}
+
+/// Whether a Rust file under `dir` holds a test ignored with [`STRESS_MARK`].
+fn contains_mark(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.filter_map(Result::ok).any(|e| {
+        let path = e.path();
+        if path.is_dir() {
+            contains_mark(&path)
+        } else {
+            path.extension().is_some_and(|x| x == "rs")
+                && std::fs::read_to_string(&path).is_ok_and(|t| t.contains(STRESS_MARK))
+        }
+    })
 }
 
 /// Step 5: the examples table against `examples/`, the build, and each run.

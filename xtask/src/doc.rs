@@ -18,7 +18,7 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
 
 /// `cargo doc --workspace --no-deps` with rustdoc warnings denied.
 pub(crate) fn command() -> Command {
-    let mut cmd = cargo(["doc", "--workspace", "--no-deps"]);
+    let mut cmd = cargo(["doc", "--workspace", "--all-features", "--no-deps"]);
     cmd.env("RUSTDOCFLAGS", env_with_flag("RUSTDOCFLAGS", "-Dwarnings"));
     cmd
 }

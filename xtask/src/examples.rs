@@ -40,6 +40,15 @@ pub(crate) const EXAMPLES: &[Example] = &[
         ],
     },
     Example {
+        name: "crawl_limited",
+        args: &[],
+        expect: &[
+            "fetched 100 URLs, 100 ok",
+            "max in flight:",
+            "limit respected: true",
+        ],
+    },
+    Example {
         name: "echo",
         args: &[],
         expect: &[
@@ -50,6 +59,17 @@ pub(crate) const EXAMPLES: &[Example] = &[
             "client 3: echoed",
             "client 4: echoed",
             "echo: all clients done",
+        ],
+    },
+    Example {
+        name: "fetch_many",
+        args: &[],
+        expect: &[
+            "/small: 10 bytes",
+            "/medium: 1000 bytes",
+            "/large: 100000 bytes",
+            "/empty: 0 bytes",
+            "total: 101010 bytes from 4 URLs",
         ],
     },
     Example {
@@ -121,6 +141,16 @@ pub(crate) const EXAMPLES: &[Example] = &[
             "task group: 1 failure in task group: child 1 failed",
             "queue: 2 workers summed 1..=10 to 55",
             "done",
+        ],
+    },
+    Example {
+        name: "web_server",
+        args: &[],
+        expect: &[
+            "listening on http://127.0.0.1:",
+            "GET / -> 200 OK: Hello, Anonymous!",
+            "GET /corio -> 200 OK: Hello, corio!",
+            "server stopped",
         ],
     },
 ];

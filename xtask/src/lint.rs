@@ -16,11 +16,12 @@ pub(crate) fn fmt() -> Command {
     cargo(["fmt", "--all", "--", "--check"])
 }
 
-/// `cargo clippy --workspace --all-targets -- -D warnings`.
+/// `cargo clippy --workspace --all-features --all-targets -- -D warnings`.
 pub(crate) fn clippy() -> Command {
     cargo([
         "clippy",
         "--workspace",
+        "--all-features",
         "--all-targets",
         "--",
         "-D",

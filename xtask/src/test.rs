@@ -4,10 +4,11 @@
 //! run shows every problem:
 //!
 //! 1. `cargo fmt --all -- --check`
-//! 2. `cargo clippy --workspace --all-targets -- -D warnings`
-//! 3. `cargo doc --workspace --no-deps` with `RUSTDOCFLAGS=-Dwarnings`
-//! 4. `cargo test --workspace --all-targets --no-fail-fast`, then
-//!    `cargo test --workspace --doc --no-fail-fast` (`--no-fail-fast` so a
+//! 2. `cargo clippy --workspace --all-features --all-targets -- -D warnings`
+//! 3. `cargo doc --workspace --all-features --no-deps` with `RUSTDOCFLAGS=-Dwarnings`
+//! 4. `cargo test --workspace --all-features --all-targets --no-fail-fast`, then
+//!    `cargo test --workspace --all-features --doc --no-fail-fast` (every
+//!    feature, so corio-http's `json` and the facade's `http` are tested; `--no-fail-fast` so a
 //!    failing suite does not hide the results of the suites after it)
 //! 5. the examples: the table in [`crate::examples`] against `examples/`, one
 //!    `cargo build --release --examples -p corio`, then each example run with
@@ -88,11 +89,23 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
     tally.gate(lint::clippy());
     tally.gate(doc::command());
     tally.suite(
-        cargo(["test", "--workspace", "--all-targets", "--no-fail-fast"]),
+        cargo([
+            "test",
+            "--workspace",
+            "--all-features",
+            "--all-targets",
+            "--no-fail-fast",
+        ]),
         false,
     );
     tally.suite(
-        cargo(["test", "--workspace", "--doc", "--no-fail-fast"]),
+        cargo([
+            "test",
+            "--workspace",
+            "--all-features",
+            "--doc",
+            "--no-fail-fast",
+        ]),
         false,
     );
     check_examples(&mut tally, &root);

@@ -145,6 +145,30 @@ pub mod sync {
     pub use corio_sync::*;
 }
 
+/// HTTP: a pooled client session and a small server (aiohttp's
+/// `ClientSession` and `web`), with the `http` feature.
+///
+/// This is the [`corio-http`](corio_http) crate.
+///
+/// # Examples
+///
+/// ```
+/// use corio::http::server::{Response, Router, Server};
+///
+/// corio::run(async {
+///     let router = Router::new().get("/", |_req| async { Response::text("hi") });
+///     let server = Server::bind("127.0.0.1:0").await.unwrap().serve(router);
+///     let url = format!("http://{}/", server.local_addr());
+///     let body = corio::http::Session::new().get(&url).send().await.unwrap().text().await.unwrap();
+///     assert_eq!(body, "hi");
+///     server.shutdown().await;
+/// });
+/// ```
+#[cfg(feature = "http")]
+pub mod http {
+    pub use corio_http::*;
+}
+
 /// Networking: TCP, UDP and Unix sockets (asyncio's `open_connection`, `start_server`).
 ///
 /// # Examples

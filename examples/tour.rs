@@ -22,7 +22,8 @@
 //! reader, writer = await asyncio.open_connection(host, port)
 //! ```
 //!
-//! and then `gather`, a `TaskGroup`, and a `Queue` with workers.
+//! and then `gather`, a `TaskGroup`, a `Queue` with workers, and an HTTP
+//! server and client (aiohttp's `web` and `ClientSession`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -31,6 +32,8 @@ use std::time::{Duration, Instant};
 use corio::net::{TcpListener, TcpStream};
 use corio::sync::{Lock, Queue};
 use corio::{Runtime, TaskBuilder, UnhandledPanic};
+use corio_http::server::{Request, Response, Router, Server};
+use corio_http::Session;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 
 async fn square(i: u64) -> u64 {
@@ -189,9 +192,22 @@ fn main() {
             w.await.unwrap();
         }
         println!("queue: 2 workers summed 1..=10 to {}", *total.lock().await);
+
+        // 10. aiohttp: a small web server and a pooled client session.
+        let app = Router::new().get("/{name}", |req: Request| async move {
+            Response::text(format!("Hello, {}!", req.param("name").unwrap_or("?")))
+        });
+        let server = Server::bind("127.0.0.1:0").await.expect("bind").serve(app);
+        let session = Session::new();
+        let url = format!("http://{}/tour", server.local_addr());
+        let resp = session.get(&url).send().await.expect("GET");
+        let status = resp.status();
+        let body = resp.text().await.expect("body");
+        println!("http: GET /tour -> {status}: {body}");
+        server.shutdown().await;
     });
 
-    // 10. Leaving the runtime cancels what is still pending (asyncio.run does too).
+    // 11. Leaving the runtime cancels what is still pending (asyncio.run does too).
     let flag = Arc::new(AtomicBool::new(false));
     let guard = Dropped(flag.clone());
     rt.block_on(async move {

@@ -140,6 +140,7 @@ pub(crate) const EXAMPLES: &[Example] = &[
             "gathered in argument order: [0, 1, 4, 9, 16]",
             "task group: 1 failure in task group: child 1 failed",
             "queue: 2 workers summed 1..=10 to 55",
+            "http: GET /tour -> 200 OK: Hello, tour!",
             "done",
         ],
     },

@@ -8,6 +8,7 @@
 
 use std::fmt;
 
+use crate::http::HttpWorkload;
 use crate::runtime::Runtime;
 use crate::workloads::{Size, Workload};
 
@@ -70,6 +71,9 @@ impl Report {
 ///
 /// A usage error, or the runtime could not be built.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    if let Some(workload) = args.first().and_then(|w| HttpWorkload::from_name(w)) {
+        return crate::http::child(workload, &args[1..]);
+    }
     let [workload, runtime, size, workers] = args else {
         return Err(format!(
             "--child takes WORKLOAD RUNTIME SIZE WORKERS, got {} argument(s)",
@@ -100,7 +104,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// The peak resident set of this process in KiB: `VmHWM` in `/proc/self/status` (Linux).
-fn peak_rss_kb() -> Option<u64> {
+pub(crate) fn peak_rss_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
     line.trim().strip_suffix("kB")?.trim().parse().ok()

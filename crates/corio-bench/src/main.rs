@@ -12,11 +12,17 @@
 //! that CI runs: tiny sizes, one run each, and the only thing it asserts is that every
 //! run completed with the right check value, never a time.
 //!
+//! The HTTP workloads ([`http`]) compare HTTP stacks rather than runtimes: corio-http's
+//! client against reqwest and a bare hyper client (against a local nginx), and its server
+//! against a hyper server (under wrk), each with its own small table; where nginx or wrk
+//! is not installed, the workload is skipped with a note.
+//!
 //! See the crate's README for the workloads and how memory per task is computed.
 
 #![forbid(unsafe_code)]
 
 mod child;
+mod http;
 mod notify;
 mod orchestrate;
 mod report;
@@ -32,6 +38,7 @@ const USAGE: &str = "\
 usage: corio-bench [--quick] [--runs N] [--workers N] [--filter NAME] [--timeout SECS]
 
 Runs every workload on corio, tokio and smol (multi-thread and current-thread each),
+and corio-http against reqwest and hyper (the HTTP workloads need nginx and wrk),
 every run in a fresh child process, and prints medians, rates, peak RSS and ratios.
 
 options:
@@ -40,7 +47,7 @@ options:
   --workers N      worker threads of the multi-thread runtimes (default 2)
   --filter NAME    only the workloads whose name contains NAME (spawn, yield,
                    ping_pong, sleep, timers, tcp_echo, channel_ping_pong,
-                   mpmc, mutex)
+                   mpmc, mutex, http_client, http_server; `http` for both)
   --timeout SECS   kill a child run after SECS seconds (default 300; 60 with --quick)
   -h, --help       this text";
 

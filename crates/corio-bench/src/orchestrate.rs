@@ -12,6 +12,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::child::Report;
+use crate::http::nginx::Nginx;
+use crate::http::{self, HttpReport, HttpRow, HttpWorkload, Variant};
 use crate::report::{self, Row};
 use crate::runtime::Runtime;
 use crate::workloads::{Size, Workload};
@@ -39,7 +41,7 @@ struct Tally {
 }
 
 impl Tally {
-    fn record(&mut self, what: String, result: Result<Report, String>) -> Option<Report> {
+    fn record<T>(&mut self, what: String, result: Result<T, String>) -> Option<T> {
         match result {
             Ok(report) => {
                 self.passed += 1;
@@ -55,17 +57,21 @@ impl Tally {
 
 /// Runs the orchestrator; the exit code is non-zero if any run failed or gave a wrong check.
 pub(crate) fn run(options: &Options) -> ExitCode {
+    let wanted = |name: &str| options.filter.as_deref().is_none_or(|f| name.contains(f));
     let workloads: Vec<Workload> = Workload::MEASURED
         .into_iter()
-        .filter(|w| {
-            options
-                .filter
-                .as_deref()
-                .is_none_or(|f| w.name().contains(f))
-        })
+        .filter(|w| wanted(w.name()))
         .collect();
-    if workloads.is_empty() {
-        let names: Vec<_> = Workload::MEASURED.iter().map(|w| w.name()).collect();
+    let http_workloads: Vec<HttpWorkload> = HttpWorkload::ALL
+        .into_iter()
+        .filter(|w| wanted(w.name()))
+        .collect();
+    if workloads.is_empty() && http_workloads.is_empty() {
+        let names: Vec<_> = Workload::MEASURED
+            .iter()
+            .map(|w| w.name())
+            .chain(HttpWorkload::ALL.iter().map(|w| w.name()))
+            .collect();
         eprintln!(
             "corio-bench: no workload matches `{}` (workloads: {})",
             options.filter.as_deref().unwrap_or_default(),
@@ -160,6 +166,9 @@ pub(crate) fn run(options: &Options) -> ExitCode {
         };
         print!("{}", report::table(workload, size, &rows, &baseline));
     }
+    for workload in http_workloads {
+        bench.http_workload(workload, options, &mut tally);
+    }
 
     println!();
     if tally.failures.is_empty() {
@@ -216,6 +225,98 @@ impl Bench {
                 "wrong result: check={}, expected {expected}",
                 report.check
             ));
+        }
+        Ok(report)
+    }
+}
+
+impl Bench {
+    /// Runs an HTTP workload: finds the program it needs (skipping the workload with a
+    /// note if it is missing), starts nginx for `http_client`, runs every variant
+    /// `options.runs` times, interleaved, and prints the table.
+    fn http_workload(&self, workload: HttpWorkload, options: &Options, tally: &mut Tally) {
+        let name = workload.name();
+        let Some(program) = http::find_program(workload.program()) else {
+            println!();
+            println!(
+                "{name}: skipped: {} not found ({})",
+                workload.program(),
+                http::INSTALL_HINT
+            );
+            return;
+        };
+        let size = if options.quick {
+            workload.quick_size()
+        } else {
+            workload.full_size()
+        };
+        // What the child is pointed at: nginx's URL, or wrk's path.
+        let (_nginx, target) = match workload {
+            HttpWorkload::Client => match Nginx::start(&program) {
+                Ok(nginx) => {
+                    let url = nginx.url();
+                    (Some(nginx), url)
+                }
+                Err(e) => {
+                    tally.record::<()>(format!("{name}: starting nginx"), Err(e));
+                    println!();
+                    println!("{name}: FAILED: nginx did not start");
+                    return;
+                }
+            },
+            HttpWorkload::Server => (None, program.display().to_string()),
+        };
+        let mut rows: Vec<HttpRow> = workload
+            .variants()
+            .iter()
+            .map(|&variant| HttpRow {
+                variant,
+                reports: Vec::new(),
+                failed: 0,
+            })
+            .collect();
+        eprint!("{name} ");
+        for i in 0..options.runs {
+            for row in &mut rows {
+                let what = format!("{name} with {}, run {}", row.variant, i + 1);
+                let result = self.run_http(workload, row.variant, size, &target);
+                match tally.record(what, result) {
+                    Some(report) => row.reports.push(report),
+                    None => row.failed += 1,
+                }
+                eprint!(".");
+            }
+        }
+        eprintln!();
+        println!();
+        println!("{name}: {}", workload.describe(size, self.workers));
+        print!("{}", http::table(workload, &rows));
+    }
+
+    /// Runs `workload` once with `variant` in a child process and checks its result.
+    fn run_http(
+        &self,
+        workload: HttpWorkload,
+        variant: Variant,
+        size: Size,
+        target: &str,
+    ) -> Result<HttpReport, String> {
+        let child = Command::new(&self.exe)
+            .arg("--child")
+            .arg(workload.name())
+            .arg(variant.name())
+            .arg(size.to_string())
+            .arg(self.workers.to_string())
+            .arg(target)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", self.exe.display()))?;
+        let output = wait_with_timeout(child, self.timeout)?;
+        let report = HttpReport::parse(&output.stdout).map_err(|e| output.explain(&e))?;
+        if report.base.check != 1 {
+            return Err(output.explain("wrong result: some responses were wrong or failed"));
         }
         Ok(report)
     }

@@ -153,7 +153,7 @@ pub(crate) fn table(
 
 /// Lays out `rows` in columns: the first left-aligned, the others right-aligned; a cell
 /// past the header's width (a note) is printed as it is.
-fn render(rows: &[Vec<String>]) -> String {
+pub(crate) fn render(rows: &[Vec<String>]) -> String {
     let columns = rows.first().map_or(0, Vec::len);
     let mut widths = vec![0; columns];
     for row in rows {
@@ -198,7 +198,7 @@ fn signed_duration(secs: f64) -> String {
 }
 
 /// A count with an SI prefix: `12.30 M`.
-fn si(value: f64) -> String {
+pub(crate) fn si(value: f64) -> String {
     if value >= 1e9 {
         format!("{:.2} G", value / 1e9)
     } else if value >= 1e6 {

@@ -23,8 +23,9 @@
 //!    in FIFO order (corio-sync's `Semaphore`).
 //! 3. An idle connection to the origin is reused if there is one that is
 //!    younger than the idle timeout and was not closed by the server
-//!    (checked without waiting); otherwise one is opened (name resolution on
-//!    the blocking pool, connect timeout).
+//!    (checked without waiting; skipped for a request that step 4 may send
+//!    again when the connection was used less than a second ago); otherwise
+//!    one is opened (name resolution on the blocking pool, connect timeout).
 //! 4. The head and body are written; the response head is read (interim 1xx
 //!    responses skipped). If a *reused* connection fails before a single
 //!    response byte arrived (the server closed it while it was idle), the
@@ -790,20 +791,22 @@ impl Session {
             trace.on_request_start(&info);
             info
         });
-        let uri = to_uri(&url).ok();
-        let work = self.follow(method, url, headers, body, deadline);
-        let result = match deadline {
-            Some(deadline) => match corio_timer::timeout_at(deadline, work).await {
-                Ok(result) => result,
-                Err(_) => {
-                    let err = Error::timeout();
-                    Err(match uri {
-                        Some(uri) => err.with_url(uri),
-                        None => err,
-                    })
+        // The URL is turned into a `Uri` once here (and once per redirect);
+        // the hops below update both in place, so a timeout names the URL
+        // of the hop it interrupted.
+        let mut url = url;
+        let result = match to_uri(&url) {
+            Err(err) => Err(err),
+            Ok(mut uri) => {
+                let work = self.follow(method, &mut url, &mut uri, headers, body, deadline);
+                match deadline {
+                    Some(deadline) => match corio_timer::timeout_at(deadline, work).await {
+                        Ok(result) => result,
+                        Err(_) => Err(Error::timeout().with_url(uri.clone())),
+                    },
+                    None => work.await,
                 }
-            },
-            None => work.await,
+            }
         };
         if let (Some(trace), Some(info)) = (&config.trace, &info) {
             match &result {
@@ -814,24 +817,27 @@ impl Session {
         result
     }
 
-    /// Sends the request and follows redirects.
+    /// Sends the request and follows redirects; `url` and `uri` (the same
+    /// URL) are moved along to each redirect's target.
     async fn follow(
         &self,
         mut method: Method,
-        mut url: Url,
+        url: &mut Url,
+        uri: &mut Uri,
         mut headers: HeaderMap,
         mut body: Body,
         deadline: Option<Instant>,
     ) -> Result<Response, Error> {
         let config = &self.inner.config;
         let max = config.redirect.max;
+        // The (method, URL) pairs requested so far; filled at the first
+        // redirect, so that a request without one allocates nothing for it.
         let mut visited = HashSet::new();
-        visited.insert((method.clone(), url.to_string()));
         let mut hops = 0;
         loop {
             let replay = body.try_clone();
             let mut resp = self
-                .with_retry(&method, &url, &headers, body, deadline)
+                .with_retry(&method, url, uri, &headers, body, deadline)
                 .await?;
             let status = resp.status();
             if max == 0 || !matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
@@ -855,15 +861,21 @@ impl Session {
                 // A streamed body cannot be sent again: the caller gets the redirect.
                 return Ok(resp);
             };
-            let uri = to_uri(&url)?;
             if hops >= max {
                 return Err(
-                    Error::redirect(format!("too many redirects (more than {max})")).with_url(uri),
+                    Error::redirect(format!("too many redirects (more than {max})"))
+                        .with_url(uri.clone()),
                 );
             }
-            if !visited.insert((next_method.clone(), next.to_string())) {
-                return Err(Error::redirect(format!("redirect loop at {next}")).with_url(uri));
+            if visited.is_empty() {
+                visited.insert((method.clone(), url.to_string()));
             }
+            if !visited.insert((next_method.clone(), next.to_string())) {
+                return Err(
+                    Error::redirect(format!("redirect loop at {next}")).with_url(uri.clone())
+                );
+            }
+            let next_uri = to_uri(&next)?;
             if next_method != method && next_method == Method::GET {
                 for name in [
                     CONTENT_TYPE,
@@ -874,13 +886,13 @@ impl Session {
                     headers.remove(name);
                 }
             }
-            if origin(&url) != origin(&next) {
+            if origin(url) != origin(&next) {
                 for name in [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION] {
                     headers.remove(name);
                 }
             }
             if let Some(trace) = &config.trace {
-                trace.on_redirect(&url, &next, status);
+                trace.on_redirect(url, &next, status);
             }
             // Read a short body to the end so that its connection is reused.
             let mut drained = 0;
@@ -893,7 +905,8 @@ impl Session {
             drop(resp);
             hops += 1;
             method = next_method;
-            url = next;
+            *url = next;
+            *uri = next_uri;
             body = next_body;
         }
     }
@@ -903,6 +916,7 @@ impl Session {
         &self,
         method: &Method,
         url: &Url,
+        uri: &Uri,
         headers: &HeaderMap,
         body: Body,
         deadline: Option<Instant>,
@@ -913,7 +927,9 @@ impl Session {
             .retry
             .filter(|_| idempotent(method) && body.try_clone().is_some());
         let Some(retry) = retry else {
-            return self.exchange(method, url, headers, body, deadline).await;
+            return self
+                .exchange(method, url, uri, headers, body, deadline)
+                .await;
         };
         let mut attempt = 1;
         loop {
@@ -921,7 +937,9 @@ impl Session {
                 .try_clone()
                 .expect("only replayable bodies are retried");
             let last = attempt >= retry.max_attempts;
-            let result = self.exchange(method, url, headers, this, deadline).await;
+            let result = self
+                .exchange(method, url, uri, headers, this, deadline)
+                .await;
             let delay = match &result {
                 Ok(resp)
                     if !last
@@ -950,14 +968,18 @@ impl Session {
         &self,
         method: &Method,
         url: &Url,
+        uri: &Uri,
         headers: &HeaderMap,
         body: Body,
         deadline: Option<Instant>,
     ) -> Result<Response, Error> {
         let config = &self.inner.config;
-        let uri = to_uri(url)?;
         let key = Key {
-            scheme: url.scheme().to_owned(),
+            scheme: if url.scheme() == "https" {
+                "https"
+            } else {
+                "http"
+            },
             host: url.host_str().unwrap_or_default().to_owned(),
             port: url.port_or_known_default().unwrap_or(80),
         };
@@ -969,14 +991,14 @@ impl Session {
             });
             match made {
                 Ok(tls) => Some(tls),
-                Err(message) => return Err(Error::request(message.clone()).with_url(uri)),
+                Err(message) => return Err(Error::request(message.clone()).with_url(uri.clone())),
             }
         } else {
             None
         };
         #[cfg(not(feature = "tls"))]
         if key.scheme == "https" {
-            return Err(Error::request("https needs the `tls` feature").with_url(uri));
+            return Err(Error::request("https needs the `tls` feature").with_url(uri.clone()));
         }
 
         // The request head, checked before anything is sent.
@@ -1004,7 +1026,7 @@ impl Session {
             Body::Stream(_) => RequestBody::Chunked,
         };
         let mut head = Vec::with_capacity(256);
-        proto::encode_request_head(method, &uri, Version::HTTP_11, &merged, framing, &mut head)
+        proto::encode_request_head(method, uri, Version::HTTP_11, &merged, framing, &mut head)
             .map_err(|err| err.with_url(uri.clone()))?;
 
         let mut lease = Some(self.inner.pool.lease(&key).await);
@@ -1012,10 +1034,13 @@ impl Session {
         let mut body = Some(body);
         let mut fresh_only = false;
         loop {
+            // A replayable request may skip the pool's check for a closed
+            // connection: if the connection turns out stale, the request is
+            // sent again on a fresh one below.
             let pooled = if fresh_only {
                 None
             } else {
-                self.inner.pool.take(&key)
+                self.inner.pool.take(&key, replayable)
             };
             let mut conn = match pooled {
                 Some(conn) => {
@@ -1046,14 +1071,14 @@ impl Session {
                     conn.lease = lease.take();
                     return self
                         .response(conn, method, &merged, url, uri.clone(), resp_head, deadline)
-                        .map_err(|err| err.with_url(uri));
+                        .map_err(|err| err.with_url(uri.clone()));
                 }
                 Err(Failure { error, stale }) => {
                     if stale && conn.reused && replayable && !fresh_only {
                         fresh_only = true;
                         continue;
                     }
-                    return Err(error.with_url(uri));
+                    return Err(error.with_url(uri.clone()));
                 }
             }
         }

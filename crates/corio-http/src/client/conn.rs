@@ -103,7 +103,7 @@ impl AsyncWrite for Io {
 /// Which origin a connection talks to: scheme, host and port.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Key {
-    pub(crate) scheme: String,
+    pub(crate) scheme: &'static str,
     pub(crate) host: String,
     pub(crate) port: u16,
 }
@@ -116,11 +116,14 @@ pub(crate) struct Lease {
 }
 
 /// One connection: its stream, what is buffered from it, where it goes.
-#[derive(Debug)]
 pub(crate) struct Conn {
     pub(crate) io: Io,
     /// Bytes read from the peer and not yet consumed by the codec.
     pub(crate) buf: BytesMut,
+    /// Where reads land before they are appended to `buf`: zeroed once when
+    /// the connection is made, then reused, so a read costs a copy of the
+    /// bytes it got rather than zeroing a whole read's worth of `buf`.
+    scratch: Box<[u8]>,
     pub(crate) key: Key,
     pub(crate) addr: SocketAddr,
     /// Whether the connection came from the pool (it carried an exchange before).
@@ -128,18 +131,44 @@ pub(crate) struct Conn {
     pub(crate) lease: Option<Lease>,
 }
 
+impl fmt::Debug for Conn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Conn")
+            .field("io", &self.io)
+            .field("buffered", &self.buf.len())
+            .field("key", &self.key)
+            .field("addr", &self.addr)
+            .field("reused", &self.reused)
+            .field("lease", &self.lease)
+            .finish_non_exhaustive()
+    }
+}
+
 /// How many bytes one read asks for.
 const READ_SIZE: usize = 16 * 1024;
 
 impl Conn {
+    /// A connection over `io` to `key` at `addr`, with an empty buffer.
+    fn new(io: Io, key: Key, addr: SocketAddr) -> Conn {
+        Conn {
+            io,
+            buf: BytesMut::new(),
+            scratch: vec![0; READ_SIZE].into_boxed_slice(),
+            key,
+            addr,
+            reused: false,
+            lease: None,
+        }
+    }
+
     /// Reads more bytes into `buf`; `Ok(0)` at end of stream.
+    ///
+    /// Cancel safe: bytes reach `buf` only once the read has completed, so
+    /// a dropped read loses nothing that was buffered.
     pub(crate) async fn fill(&mut self) -> io::Result<usize> {
-        let start = self.buf.len();
-        self.buf.resize(start + READ_SIZE, 0);
-        let result = self.io.read(&mut self.buf[start..]).await;
-        let n = *result.as_ref().unwrap_or(&0);
-        self.buf.truncate(start + n);
-        result
+        let n = self.io.read(&mut self.scratch).await?;
+        self.buf.extend_from_slice(&self.scratch[..n]);
+        Ok(n)
     }
 
     /// Whether an idle connection is still usable: nothing to read, no EOF,
@@ -151,6 +180,10 @@ impl Conn {
         future::block_on(future::poll_once(self.io.read(&mut probe))).is_none()
     }
 }
+
+/// How long a connection may sit idle before [`Pool::take`] checks it for
+/// a close even for a request that could be retried.
+pub(crate) const PROBE_AFTER: Duration = Duration::from_secs(1);
 
 struct IdleConn {
     conn: Conn,
@@ -228,12 +261,21 @@ impl Pool {
 
     /// Takes the most recently used idle connection to `key` that is neither
     /// expired nor closed by the peer; drops the ones that are.
-    pub(crate) fn take(&self, key: &Key) -> Option<Conn> {
+    ///
+    /// Whether the peer closed it is checked with a read that must not find
+    /// anything (one system call). With `retryable` (the request may be sent
+    /// again on a fresh connection if this one turns out stale, which covers
+    /// a close) the check is skipped for a connection idle for less than
+    /// [`PROBE_AFTER`]: a server closes a keep-alive connection after its own
+    /// idle timeout, so one used a moment ago is all but certainly open.
+    pub(crate) fn take(&self, key: &Key, retryable: bool) -> Option<Conn> {
         let now = Instant::now();
         let mut idle = lock(&self.idle);
         let list = idle.get_mut(key)?;
         while let Some(IdleConn { mut conn, since }) = list.pop() {
-            if now.duration_since(since) < self.idle_timeout && conn.looks_alive() {
+            let age = now.duration_since(since);
+            let probe = !retryable || age >= PROBE_AFTER;
+            if age < self.idle_timeout && (!probe || conn.looks_alive()) {
                 conn.reused = true;
                 return Some(conn);
             }
@@ -303,14 +345,7 @@ pub(crate) async fn connect(
                         tls,
                     )
                     .await?;
-                    return Ok(Conn {
-                        io,
-                        buf: BytesMut::new(),
-                        key: key.clone(),
-                        addr: *addr,
-                        reused: false,
-                        lease: None,
-                    });
+                    return Ok(Conn::new(io, key.clone(), *addr));
                 }
                 Err(err) => last = Some(err),
             }
@@ -333,7 +368,7 @@ async fn wrap(
     key: &Key,
     #[cfg(feature = "tls")] tls: Option<&crate::tls::TlsConfig>,
 ) -> Result<Io, Error> {
-    match key.scheme.as_str() {
+    match key.scheme {
         "http" => Ok(Io::Plain(stream)),
         #[cfg(feature = "tls")]
         "https" => match tls {

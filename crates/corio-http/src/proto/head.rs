@@ -1,5 +1,7 @@
 //! Response heads: [`parse_response_head`] and [`ResponseHead`].
 
+use std::borrow::Cow;
+
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, StatusCode, Version};
 
@@ -15,7 +17,8 @@ pub(crate) struct ResponseHead {
     /// The status code, 100 to 999.
     pub(crate) status: StatusCode,
     /// The reason phrase as sent ("OK"); empty if absent or not UTF-8.
-    pub(crate) reason: String,
+    /// Borrowed when it is the status code's canonical one.
+    pub(crate) reason: Cow<'static, str>,
     /// The header fields, in the order received.
     pub(crate) headers: HeaderMap,
 }
@@ -32,6 +35,10 @@ impl ResponseHead {
         self.status.is_informational() && self.status != StatusCode::SWITCHING_PROTOCOLS
     }
 }
+
+/// The most header fields whose slots [`parse_response_head`] keeps on the
+/// stack.
+const STACK_FIELDS: usize = 24;
 
 /// Parses a response head from the start of `buf`, incrementally.
 ///
@@ -81,8 +88,16 @@ pub(crate) fn parse_response_head(
         ));
     }
 
-    let mut fields = vec![httparse::EMPTY_HEADER; block.lines - 1];
-    let mut response = httparse::Response::new(&mut fields);
+    // Header slots on the stack for the usual head, on the heap for a big one.
+    let mut stack = [httparse::EMPTY_HEADER; STACK_FIELDS];
+    let mut heap = Vec::new();
+    let fields = if block.lines - 1 <= STACK_FIELDS {
+        &mut stack[..block.lines - 1]
+    } else {
+        heap.resize(block.lines - 1, httparse::EMPTY_HEADER);
+        &mut heap[..]
+    };
+    let mut response = httparse::Response::new(fields);
     match response.parse(&window[..block.len]) {
         Ok(httparse::Status::Complete(n)) if n == block.len => {}
         Ok(_) => return Err(Error::parse("response head ends where it should not")),
@@ -115,7 +130,11 @@ pub(crate) fn parse_response_head(
             "unexpected 101 Switching Protocols: no upgrade was requested",
         ));
     }
-    let reason = response.reason.unwrap_or("").to_owned();
+    let reason = match (response.reason.unwrap_or(""), status.canonical_reason()) {
+        (sent, Some(canonical)) if sent == canonical => Cow::Borrowed(canonical),
+        ("", _) => Cow::Borrowed(""),
+        (sent, _) => Cow::Owned(sent.to_owned()),
+    };
 
     let mut headers = HeaderMap::with_capacity(response.headers.len());
     for field in response.headers.iter() {

@@ -14,6 +14,7 @@
 //! an early EOF just closes the connection.
 
 use std::io;
+use std::mem::MaybeUninit;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -381,7 +382,10 @@ impl Conn {
         let mut chunked = false;
         match &body {
             _ if bodiless => {}
-            Body::Full(b) => push_header(&mut out, "content-length", b.len().to_string()),
+            Body::Full(b) => {
+                let mut digits = [0u8; 20];
+                push_header(&mut out, "content-length", decimal(b.len(), &mut digits));
+            }
             Body::Stream(_) if version == Version::HTTP_11 => {
                 chunked = true;
                 push_header(&mut out, "transfer-encoding", "chunked");
@@ -403,7 +407,7 @@ impl Conn {
             out.extend_from_slice(b"\r\n");
         }
         if !headers.contains_key(header::DATE) {
-            push_header(&mut out, "date", http_date(SystemTime::now()));
+            with_cached_date(|date| push_header(&mut out, "date", date));
         }
         if close {
             push_header(&mut out, "connection", "close");
@@ -460,6 +464,20 @@ fn push_header(out: &mut Vec<u8>, name: &str, value: impl AsRef<str>) {
     out.extend_from_slice(b"\r\n");
 }
 
+/// Writes `n` in decimal at the end of `buf`; returns the digits.
+fn decimal(mut n: usize, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or("0")
+}
+
 fn trim_ows(mut s: &[u8]) -> &[u8] {
     while let [rest @ .., b' ' | b'\t'] = s {
         s = rest;
@@ -467,13 +485,26 @@ fn trim_ows(mut s: &[u8]) -> &[u8] {
     s
 }
 
+/// The most header slots [`parse_head`] keeps on the stack.
+const STACK_HEADERS: usize = 128;
+
 /// Parses a request head from `buf`: `Ok(None)` if it is not complete yet,
 /// `Ok(Some((head, len)))` with the head's length in bytes.
 fn parse_head(buf: &[u8], max_headers: usize) -> Result<Option<(Head, usize)>, Stop> {
     let bad = || Stop::Reply(StatusCode::BAD_REQUEST);
-    let mut slots = vec![httparse::EMPTY_HEADER; max_headers];
-    let mut req = httparse::Request::new(&mut slots);
-    let len = match req.parse(buf) {
+    // Header slots: on the stack for the usual limits, and left uninitialized
+    // (httparse writes the ones it uses), so a request head costs neither an
+    // allocation nor the clearing of `max_headers` slots.
+    let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
+    let mut heap = Vec::new();
+    let slots = if max_headers <= STACK_HEADERS {
+        &mut stack[..max_headers]
+    } else {
+        heap.resize_with(max_headers, MaybeUninit::uninit);
+        &mut heap[..]
+    };
+    let mut req = httparse::Request::new(&mut []);
+    let len = match req.parse_with_uninit_headers(buf, slots) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(httparse::Error::TooManyHeaders) => {
@@ -596,6 +627,29 @@ fn expects_continue(headers: &HeaderMap) -> bool {
     has_token(headers, header::EXPECT, "100-continue")
 }
 
+/// Calls `f` with the IMF-fixdate of the current second, formatted at most
+/// once per second per thread (formatting costs more than the rest of a
+/// small response head).
+fn with_cached_date<R>(f: impl FnOnce(&str) -> R) -> R {
+    thread_local! {
+        /// The second (since the epoch) and its formatted date.
+        static DATE: std::cell::RefCell<(u64, String)> =
+            const { std::cell::RefCell::new((u64::MAX, String::new())) };
+    }
+    let now = SystemTime::now();
+    let secs = now
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs();
+    DATE.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        if cached.0 != secs {
+            *cached = (secs, http_date(now));
+        }
+        f(&cached.1)
+    })
+}
+
 /// Formats `t` as an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
 pub(super) fn http_date(t: SystemTime) -> String {
     let secs = t
@@ -626,6 +680,25 @@ pub(super) fn http_date(t: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals() {
+        let mut buf = [0u8; 20];
+        assert_eq!(decimal(0, &mut buf), "0");
+        assert_eq!(decimal(13, &mut buf), "13");
+        assert_eq!(decimal(usize::MAX, &mut buf), usize::MAX.to_string());
+    }
+
+    #[test]
+    fn cached_date_is_the_current_one() {
+        let before = http_date(SystemTime::now());
+        let cached = with_cached_date(str::to_owned);
+        let after = http_date(SystemTime::now());
+        assert!(cached == before || cached == after, "{cached}");
+        // A second call within the same second hands out the same text.
+        let again = with_cached_date(str::to_owned);
+        assert!(again == cached || again == after, "{again}");
+    }
 
     #[test]
     fn dates() {

@@ -218,9 +218,7 @@ impl Barrier {
         let mut inner = lock(&self.inner);
         inner.broken = broken;
         inner.count = 0;
-        while let Some(w) = inner.waiters.pop_front(State::Closed) {
-            wakers.push(w);
-        }
+        inner.waiters.drain_into(State::Closed, &mut wakers);
         drop(inner);
         wakers.wake_all();
     }

@@ -100,9 +100,7 @@ impl Event {
         let mut wakers = WakeList::new();
         let mut waiters = lock(&self.waiters);
         self.flag.store(true, Ordering::Release);
-        while let Some(w) = waiters.pop_front(State::Granted) {
-            wakers.push(w);
-        }
+        waiters.drain_into(State::Granted, &mut wakers);
         drop(waiters);
         wakers.wake_all();
     }

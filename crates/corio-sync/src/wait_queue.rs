@@ -97,22 +97,9 @@ impl WaitQueue {
 
     /// Notifies every waiter.
     pub(crate) fn notify_all(&self) {
-        let mut wake = WakeList::new();
-        loop {
-            let mut waiters = lock(&self.waiters);
-            while !wake.is_full() {
-                match waiters.pop_front(State::Granted) {
-                    Some(waker) => wake.push(waker),
-                    None => break,
-                }
-            }
-            let more = !waiters.is_empty();
-            drop(waiters);
-            wake.wake_all();
-            if !more {
-                return;
-            }
-        }
+        let mut wakers = WakeList::new();
+        lock(&self.waiters).drain_into(State::Granted, &mut wakers);
+        wakers.wake_all();
     }
 }
 

@@ -170,6 +170,14 @@ impl Waiters {
         Some(node.waker.take())
     }
 
+    /// Unlinks every waiting node, gives each `state`, and moves their wakers
+    /// into `wakers`, to be woken once the mutex is released.
+    pub(crate) fn drain_into(&mut self, state: State, wakers: &mut WakeList) {
+        while let Some(waker) = self.pop_front(state) {
+            wakers.push(waker);
+        }
+    }
+
     /// Frees node `key` (unlinking it if it is still waiting) and returns the
     /// state and datum it had. The key is invalid afterwards.
     pub(crate) fn remove(&mut self, key: usize) -> (State, usize) {

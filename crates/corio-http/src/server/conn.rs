@@ -26,6 +26,8 @@ use futures_lite::{future, AsyncReadExt, AsyncWriteExt, StreamExt};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Version};
 
+use crate::proto;
+
 use super::request::Request;
 use super::response::{Body, Response};
 use super::router::Router;
@@ -439,16 +441,17 @@ impl Conn {
                         continue;
                     }
                     if chunked {
-                        let mut frame = format!("{:x}\r\n", chunk.len()).into_bytes();
-                        frame.extend_from_slice(&chunk);
-                        frame.extend_from_slice(b"\r\n");
+                        let mut frame = Vec::with_capacity(chunk.len() + 20);
+                        proto::encode_chunk(&chunk, &mut frame);
                         self.write_all(&frame).await?;
                     } else {
                         self.write_all(&chunk).await?;
                     }
                 }
                 if chunked {
-                    self.write_all(b"0\r\n\r\n").await?;
+                    let mut last = Vec::with_capacity(5);
+                    proto::encode_last_chunk(&mut last);
+                    self.write_all(&last).await?;
                 }
             }
         }

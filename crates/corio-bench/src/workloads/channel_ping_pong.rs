@@ -19,32 +19,37 @@ pub(super) fn expected(n: u64) -> u64 {
     n
 }
 
+/// The corio and smol versions, written once: their channels have the same shape
+/// (`send().await` and `recv().await` returning `Result`) but no common trait.
+macro_rules! ping_pong {
+    ($spawner:expr, $n:expr, $bounded:path) => {{
+        let (to_pong, from_ping) = $bounded(1);
+        let (to_ping, from_pong) = $bounded(1);
+        let pong = $spawner.spawn(async move {
+            while let Ok(v) = from_ping.recv().await {
+                if to_ping.send(v + 1).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let ping = $spawner.spawn(async move {
+            let mut token = 0;
+            for _ in 0..$n {
+                to_pong.send(token).await.expect("pong is alive");
+                token = from_pong.recv().await.expect("pong answers");
+            }
+            token
+        });
+        let trips = ping.await;
+        pong.await;
+        trips
+    }};
+}
+
 pub(super) async fn run(spawner: &Spawner, n: u64) -> Measured {
     let start = Instant::now();
     let trips = match spawner.family() {
-        Family::Corio => {
-            use corio::sync::channel::bounded;
-            let (to_pong, from_ping) = bounded::<u64>(1);
-            let (to_ping, from_pong) = bounded::<u64>(1);
-            let pong = spawner.spawn(async move {
-                while let Ok(v) = from_ping.recv().await {
-                    if to_ping.send(v + 1).await.is_err() {
-                        break;
-                    }
-                }
-            });
-            let ping = spawner.spawn(async move {
-                let mut token = 0;
-                for _ in 0..n {
-                    to_pong.send(token).await.expect("pong is alive");
-                    token = from_pong.recv().await.expect("pong answers");
-                }
-                token
-            });
-            let trips = ping.await;
-            pong.await;
-            trips
-        }
+        Family::Corio => ping_pong!(spawner, n, corio::sync::channel::bounded::<u64>),
         Family::Tokio => {
             use tokio::sync::mpsc::channel;
             let (to_pong, mut from_ping) = channel::<u64>(1);
@@ -68,29 +73,7 @@ pub(super) async fn run(spawner: &Spawner, n: u64) -> Measured {
             pong.await;
             trips
         }
-        Family::Smol => {
-            use async_channel::bounded;
-            let (to_pong, from_ping) = bounded::<u64>(1);
-            let (to_ping, from_pong) = bounded::<u64>(1);
-            let pong = spawner.spawn(async move {
-                while let Ok(v) = from_ping.recv().await {
-                    if to_ping.send(v + 1).await.is_err() {
-                        break;
-                    }
-                }
-            });
-            let ping = spawner.spawn(async move {
-                let mut token = 0;
-                for _ in 0..n {
-                    to_pong.send(token).await.expect("pong is alive");
-                    token = from_pong.recv().await.expect("pong answers");
-                }
-                token
-            });
-            let trips = ping.await;
-            pong.await;
-            trips
-        }
+        Family::Smol => ping_pong!(spawner, n, async_channel::bounded::<u64>),
     };
     Measured {
         elapsed: start.elapsed(),

@@ -30,56 +30,54 @@ pub(super) fn expected(n: u64) -> u64 {
     PRODUCERS * (per * per.saturating_sub(1) / 2)
 }
 
+/// The corio and smol versions, written once: their channels have the same shape
+/// (cloneable senders and receivers, `send().await` and `recv().await` returning
+/// `Result`) but no common trait.
+macro_rules! spawn_all {
+    ($spawner:expr, $per:expr, $producers:expr, $consumers:expr, $channel:expr) => {{
+        let (tx, rx) = $channel;
+        for _ in 0..PRODUCERS {
+            let tx = tx.clone();
+            $producers.push($spawner.spawn(async move {
+                for i in 0..$per {
+                    tx.send(i).await.expect("consumers are alive");
+                }
+                0
+            }));
+        }
+        for _ in 0..CONSUMERS {
+            let rx = rx.clone();
+            $consumers.push($spawner.spawn(async move {
+                let mut sum = 0;
+                while let Ok(v) = rx.recv().await {
+                    sum += v;
+                }
+                sum
+            }));
+        }
+    }};
+}
+
 pub(super) async fn run(spawner: &Spawner, n: u64) -> Measured {
     let per = n / PRODUCERS;
     let start = Instant::now();
     let mut producers = Vec::new();
     let mut consumers = Vec::new();
     match spawner.family() {
-        Family::Corio => {
-            let (tx, rx) = corio::sync::channel::bounded::<u64>(CAPACITY);
-            for _ in 0..PRODUCERS {
-                let tx = tx.clone();
-                producers.push(spawner.spawn(async move {
-                    for i in 0..per {
-                        tx.send(i).await.expect("consumers are alive");
-                    }
-                    0
-                }));
-            }
-            for _ in 0..CONSUMERS {
-                let rx = rx.clone();
-                consumers.push(spawner.spawn(async move {
-                    let mut sum = 0;
-                    while let Ok(v) = rx.recv().await {
-                        sum += v;
-                    }
-                    sum
-                }));
-            }
-        }
-        Family::Smol => {
-            let (tx, rx) = async_channel::bounded::<u64>(CAPACITY);
-            for _ in 0..PRODUCERS {
-                let tx = tx.clone();
-                producers.push(spawner.spawn(async move {
-                    for i in 0..per {
-                        tx.send(i).await.expect("consumers are alive");
-                    }
-                    0
-                }));
-            }
-            for _ in 0..CONSUMERS {
-                let rx = rx.clone();
-                consumers.push(spawner.spawn(async move {
-                    let mut sum = 0;
-                    while let Ok(v) = rx.recv().await {
-                        sum += v;
-                    }
-                    sum
-                }));
-            }
-        }
+        Family::Corio => spawn_all!(
+            spawner,
+            per,
+            producers,
+            consumers,
+            corio::sync::channel::bounded::<u64>(CAPACITY)
+        ),
+        Family::Smol => spawn_all!(
+            spawner,
+            per,
+            producers,
+            consumers,
+            async_channel::bounded::<u64>(CAPACITY)
+        ),
         Family::Tokio => {
             let (tx, rx) = tokio::sync::mpsc::channel::<u64>(CAPACITY);
             let rx = Arc::new(tokio::sync::Mutex::new(rx));

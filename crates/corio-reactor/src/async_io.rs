@@ -3,12 +3,16 @@
 //! # Design
 //!
 //! `Async::new` puts the fd in non-blocking mode and registers it once.
-//! Every operation is "try, and if it would block, wait for readiness and
-//! retry": [`Async::read_with`]/[`Async::write_with`] wait through the
-//! [`Readable`]/[`Writable`] futures (any number of tasks may wait at once);
-//! the `AsyncRead`/`AsyncWrite` impls wait through `poll_readable` /
-//! `poll_writable` (one task per direction, which is what a stream split into
-//! a read half and a write half needs).
+//! Every operation is "try while the reactor says ready; if it would block,
+//! clear the readiness and wait for the next event": see the reactor's module
+//! docs for why that never loses an event. [`Async::read_with`] /
+//! [`Async::write_with`] wait as entries (any number of tasks may wait at
+//! once); the `AsyncRead`/`AsyncWrite` impls wait through the direction's io
+//! waker (one task per direction, which is what a stream split into a read
+//! half and a write half needs). The public [`Async::readable`] /
+//! [`Async::poll_readable`] waits ask the OS afresh instead, so that callers
+//! doing their own I/O through [`Async::get_ref`] need no readiness
+//! bookkeeping.
 //!
 //! # Invariants
 //!
@@ -28,7 +32,7 @@ use std::task::{Context, Poll};
 
 use futures_lite::io::{AsyncRead, AsyncWrite};
 
-use crate::reactor::{Reactor, Source, READ, WRITE};
+use crate::reactor::{is_ready, Reactor, Source, Wait, READ, WRITE};
 
 /// An I/O object registered with the reactor, in non-blocking mode.
 ///
@@ -203,7 +207,7 @@ impl<T: AsFd> Async<T> {
     /// .unwrap();
     /// ```
     pub fn readable(&self) -> Readable {
-        Readable(Ready::new(&self.source, READ))
+        Readable(Ready::new(&self.source, READ, Wait::Fresh))
     }
 
     /// Waits until the I/O object is writable; see [`readable`](Async::readable).
@@ -232,7 +236,7 @@ impl<T: AsFd> Async<T> {
     /// .unwrap();
     /// ```
     pub fn writable(&self) -> Writable {
-        Writable(Ready::new(&self.source, WRITE))
+        Writable(Ready::new(&self.source, WRITE, Wait::Fresh))
     }
 
     /// Polls for readability, for hand-written `poll_*` functions.
@@ -301,8 +305,9 @@ impl<T: AsFd> Async<T> {
     /// waiting for readability in between.
     ///
     /// `op` must be non-blocking and should fail with `WouldBlock` only when
-    /// it cannot make progress; it is called once at once, and again after
-    /// each readiness report.
+    /// it cannot make progress. It is called at once unless an earlier
+    /// operation in the same direction met `WouldBlock` and no event came
+    /// since, and again after each readiness report.
     ///
     /// # Errors
     ///
@@ -328,14 +333,8 @@ impl<T: AsFd> Async<T> {
     /// })
     /// .unwrap();
     /// ```
-    pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        loop {
-            match op(self.get_ref()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                res => return res,
-            }
-            self.readable().await?;
-        }
+    pub async fn read_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        self.op_with(READ, op).await
     }
 
     /// Runs a write-like operation until it does not fail with `WouldBlock`,
@@ -366,44 +365,91 @@ impl<T: AsFd> Async<T> {
     /// })
     /// .unwrap();
     /// ```
-    pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+    pub async fn write_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        self.op_with(WRITE, op).await
+    }
+
+    /// `read_with`/`write_with`: `op` while `dir` is ready, waiting as an entry.
+    async fn op_with<R>(
+        &self,
+        dir: usize,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
         loop {
-            match op(self.get_ref()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                res => return res,
+            let snapshot = self.source.readiness();
+            if is_ready(snapshot, dir) {
+                match op(self.get_ref()) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        self.source.clear_ready(dir, snapshot);
+                    }
+                    res => return res,
+                }
             }
-            self.writable().await?;
+            Ready::new(&self.source, dir, Wait::Ready).await?;
         }
     }
 
-    /// `op` with readiness retries, in `poll` form (the slot-based wait).
+    /// `op` in `poll` form, waiting for `dir` through its io waker (one task
+    /// per direction). `drained(&result)` says that a successful `op` used up
+    /// the readiness (a stream read or write that came back short), so that
+    /// the next call waits for an event instead of meeting `WouldBlock`.
+    pub(crate) fn poll_io<R>(
+        &self,
+        dir: usize,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            let snapshot = std::task::ready!(self.source.poll_io_ready(dir, cx))?;
+            match op(self.get_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.source.clear_ready(dir, snapshot);
+                }
+                Ok(r) => {
+                    if drained(&r) {
+                        self.source.clear_ready(dir, snapshot);
+                    }
+                    return Poll::Ready(Ok(r));
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+
+    /// [`poll_io`](Async::poll_io) for reading, with nothing treated as drained.
     pub(crate) fn poll_read_with<R>(
         &self,
         cx: &mut Context<'_>,
-        mut op: impl FnMut(&T) -> io::Result<R>,
+        op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        loop {
-            match op(self.get_ref()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                res => return Poll::Ready(res),
-            }
-            std::task::ready!(self.poll_readable(cx))?;
-        }
+        self.poll_io(READ, cx, op, |_| false)
     }
 
-    /// `op` with writability retries, in `poll` form (the slot-based wait).
+    /// [`poll_io`](Async::poll_io) for writing, with nothing treated as drained.
     pub(crate) fn poll_write_with<R>(
         &self,
         cx: &mut Context<'_>,
-        mut op: impl FnMut(&T) -> io::Result<R>,
+        op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        loop {
-            match op(self.get_ref()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                res => return Poll::Ready(res),
-            }
-            std::task::ready!(self.poll_writable(cx))?;
-        }
+        self.poll_io(WRITE, cx, op, |_| false)
+    }
+
+    /// A stream write of `len` bytes: a short write (`0 < n < len`) filled
+    /// the socket's buffer, and the OS reports the next freed space as an
+    /// event.
+    ///
+    /// Reads have no such shortcut: a short read may have taken the last data
+    /// of an event that also carried the peer's end of stream, and `polling`
+    /// does not report that (`EPOLLRDHUP`) separately, so clearing there could
+    /// leave the end of stream unreported.
+    pub(crate) fn poll_write_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(WRITE, cx, op, |&n| n > 0 && n < len)
     }
 }
 
@@ -539,25 +585,36 @@ where
     }
 }
 
-/// The state shared by [`Readable`] and [`Writable`].
+/// The state shared by [`Readable`] and [`Writable`], and the wait of
+/// `read_with`/`write_with`.
 struct Ready {
     source: Arc<Source>,
     dir: usize,
+    wait: Wait,
     /// This future's waiter entry, once registered.
     key: Option<usize>,
 }
 
 impl Ready {
-    fn new(source: &Arc<Source>, dir: usize) -> Ready {
+    fn new(source: &Arc<Source>, dir: usize, wait: Wait) -> Ready {
         Ready {
             source: source.clone(),
             dir,
+            wait,
             key: None,
         }
     }
 
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source.poll_entry(self.dir, &mut self.key, cx)
+        self.source
+            .poll_entry(self.dir, self.wait, &mut self.key, cx)
+    }
+}
+
+impl Future for Ready {
+    type Output = io::Result<()>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Ready::poll(self.get_mut(), cx)
     }
 }
 

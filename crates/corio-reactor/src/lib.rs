@@ -56,9 +56,11 @@
 //!   thread at a time polls it, through a [`PollGuard`]; the poll waits until
 //!   an I/O event, the next timer deadline or [`Reactor::notify`], then wakes
 //!   the tasks whose sockets are ready and fires the expired timers.
-//! * [`Async<T>`] registers one non-blocking fd, *once*, and re-arms the
-//!   poller only when an operation would block. The [`net`] types are thin
-//!   handles around it.
+//! * [`Async<T>`] registers one non-blocking fd, *once*, edge-triggered, and
+//!   keeps the readiness the poller last reported: an operation runs while its
+//!   direction is ready and costs no poller call; only one that would block
+//!   clears the readiness and waits for the next event. The [`net`] types are
+//!   thin handles around it.
 //! * [`Parker`] parks an idle thread *in* the reactor: it polls if nobody else
 //!   does, or waits to take over from the thread that does. [`block_on`] is a
 //!   loop over a `Parker`; the corio runtime gives each executor worker one,

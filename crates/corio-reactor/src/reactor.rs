@@ -8,23 +8,30 @@
 //! slab of [`Source`]s, one per [`Async`](crate::Async) handle.
 //!
 //! * **Registration.** A source is added to the poller *once*, when its
-//!   `Async` is created, with no interest and in oneshot mode (the mode
-//!   `polling` 3 gives every source). It is deleted once, when the `Async` is
-//!   dropped or unwrapped.
-//! * **Re-arming.** Interest is armed with `Poller::modify` only when an
-//!   operation would block: a task that got `WouldBlock` registers its waker in
-//!   the source's read or write direction, and the first waiter of a direction
-//!   arms the poller for it. A oneshot event disarms the whole source; after
-//!   delivering it the reactor re-arms only the directions that still have
-//!   waiters. A socket that is always ready is never re-armed at all.
-//! * **Waiters.** Each direction has one *slot* (used by `poll_readable` /
-//!   `poll_writable` and so by `AsyncRead`/`AsyncWrite`: one task per
-//!   direction, like tokio's `poll_read_ready`) and a slab of *entries* (used
-//!   by the [`Readable`](crate::Readable)/[`Writable`](crate::Writable)
-//!   futures: any number of tasks). A waiter is `Waiting(waker)` until an event
-//!   for its direction turns it into `Notified`; its next poll then reports
-//!   readiness. The caller retries its I/O operation, so a spurious
-//!   notification costs one `WouldBlock`, never a lost wake-up.
+//!   `Async` is created, interested in both directions and in edge-triggered
+//!   mode: the poller reports a direction each time it *becomes* ready (new
+//!   data, freed buffer space, a hang-up), and never needs re-arming. It is
+//!   deleted once, when the `Async` is dropped or unwrapped.
+//! * **Readiness.** Each source keeps what the poller last said in one atomic
+//!   word ([`Source::readiness`]): a bit per direction and a tick that counts
+//!   the events delivered. An operation runs while its direction's bit is set;
+//!   when it fails with `WouldBlock` (or a stream read or write comes back
+//!   short, which means the socket was drained or filled), the bit is cleared,
+//!   but only if the tick is still the one read *before* the operation. An
+//!   event that arrives after the operation looked at the socket therefore
+//!   always leaves the bit set: clearing can never hide readiness that is
+//!   real. Bits start set, so a new source's first operation is simply tried.
+//!   In the common case a read costs one system call and a wait none.
+//! * **Waiters.** Each direction has an *io* waker (the task of the readiness
+//!   path: `AsyncRead`/`AsyncWrite`, one task per direction, like tokio's
+//!   `poll_read_ready`), a *slot* (the public `poll_readable` /
+//!   `poll_writable`) and a slab of *entries* (the [`Readable`](crate::Readable)
+//!   and [`Writable`](crate::Writable) futures and `read_with`/`write_with`:
+//!   any number of tasks). An event for a direction wakes all of them. The
+//!   public waits ask for *fresh* readiness: registering one re-arms the
+//!   source with `modify`, which makes the OS report the direction again if
+//!   it is ready now, so a caller that retries after `WouldBlock` never
+//!   spins on a stale bit and never misses data already there.
 //! * **Polling.** One thread at a time polls, through a [`PollGuard`] from
 //!   [`Reactor::try_lock_poll`]. A poll computes its timeout as the smaller of
 //!   the caller's and the time to the next timer deadline, waits, turns the
@@ -48,9 +55,13 @@
 //!    and the fd is closed only after that deletion (by
 //!    [`Async`](crate::Async)'s `Drop`). Therefore every `modify` is made while
 //!    holding the state lock with `closed == false`, and borrows an open fd.
-//! 2. For each direction, `waiting > 0` implies that the poller is armed for
-//!    that direction and has not delivered the event yet, or that the reactor
-//!    is about to process that event and will notify the waiter.
+//! 2. A direction's readiness bit is clear only if, after the last event the
+//!    reactor processed for the source, an operation in that direction found
+//!    nothing to do; any later change of the socket produces a new event
+//!    (edge-triggered), which sets the bit and wakes the direction's waiters.
+//!    The reactor sets bits and takes wakers under the source's state lock,
+//!    and a waiter registers under the same lock after a last look at the
+//!    bit, so no wake-up is lost.
 //! 3. Lock order: the sources slab and a source's state lock are never held at
 //!    the same time; the poll lock (`PollState`) may be held while taking either.
 //! 4. While a thread waits as a standby, the poll lock is held, or a hand-over
@@ -64,12 +75,15 @@
 use std::fmt;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{
+    AtomicUsize,
+    Ordering::{Acquire, SeqCst},
+};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, TryLockError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use polling::{Event, Events, Poller};
+use polling::{Event, Events, PollMode, Poller};
 use slab::Slab;
 
 /// The read direction's index into [`State::dirs`].
@@ -260,6 +274,7 @@ impl Reactor {
             let source = Arc::new(Source {
                 raw,
                 key: entry.key(),
+                readiness: AtomicUsize::new(READY_BITS),
                 state: Mutex::new(State::default()),
             });
             entry.insert(source.clone());
@@ -270,7 +285,10 @@ impl Reactor {
         // `Reactor::deregister` (which deletes the fd) in `into_inner` and in
         // `Drop`, before it drops (closes) the I/O object; until then the fd is
         // open. See invariant 1 in this module's docs.
-        let added = unsafe { self.poller.add(raw, Event::none(source.key)) };
+        let added = unsafe {
+            self.poller
+                .add_with_mode(raw, Event::all(source.key), PollMode::Edge)
+        };
         if let Err(e) = added {
             lock(&self.sources).try_remove(source.key);
             return Err(e);
@@ -350,18 +368,18 @@ impl Reactor {
         }
     }
 
-    /// Arms the poller for `source` with the interest its waiters need.
-    /// Called with the source's state lock held and `closed == false`.
+    /// Re-arms `source` (same interest, same mode), which makes the poller
+    /// report every direction that is ready *now* as a new event: what a
+    /// waiter that asks for fresh readiness registers with. Called with the
+    /// source's state lock held and `closed == false`.
     fn rearm(&self, source: &Source, state: &State) -> io::Result<()> {
-        let mut event = Event::none(source.key);
-        event.readable = state.dirs[READ].waiting > 0;
-        event.writable = state.dirs[WRITE].waiting > 0;
         debug_assert!(!state.closed);
         // SAFETY: the caller holds the state lock and has checked that the
         // source is not closed, so its fd is still open (invariant 1) for the
         // duration of this borrow.
         let fd = unsafe { BorrowedFd::borrow_raw(source.raw) };
-        self.poller.modify(fd, event)
+        self.poller
+            .modify_with_mode(fd, Event::all(source.key), PollMode::Edge)
     }
 }
 
@@ -504,23 +522,24 @@ impl PollGuard<'_> {
             }
         }
         for (source, readable, writable) in ready.drain(..) {
+            let bits = usize::from(readable) << READ | usize::from(writable) << WRITE;
+            if bits == 0 {
+                continue;
+            }
             let mut state = lock(&source.state);
             if state.closed {
                 continue;
             }
+            // Set the bits and advance the tick under the state lock
+            // (invariant 2); the update is a CAS loop because `clear_ready`
+            // runs without the lock.
+            let _ = source
+                .readiness
+                .fetch_update(SeqCst, SeqCst, |r| Some(r.wrapping_add(TICK) | bits));
             if readable {
                 state.dirs[READ].notify_all(wakers);
             }
             if writable {
-                state.dirs[WRITE].notify_all(wakers);
-            }
-            // The oneshot event disarmed the source; re-arm what still waits.
-            let still_waiting = state.dirs[READ].waiting > 0 || state.dirs[WRITE].waiting > 0;
-            if still_waiting && reactor.rearm(&source, &state).is_err() {
-                // A problem of this source, not of the poll: wake its remaining
-                // waiters, whose retry meets the error (from their operation,
-                // or from re-arming) rather than a hang.
-                state.dirs[READ].notify_all(wakers);
                 state.dirs[WRITE].notify_all(wakers);
             }
         }
@@ -545,12 +564,26 @@ impl Drop for PollGuard<'_> {
     }
 }
 
-/// One registered fd: its key in the poller and the tasks waiting on it.
+/// The readiness bits of both directions in [`Source::readiness`].
+const READY_BITS: usize = 1 << READ | 1 << WRITE;
+/// One event in [`Source::readiness`]'s tick (the bits above the readiness bits).
+const TICK: usize = 1 << 2;
+
+/// Whether `snapshot` (a [`Source::readiness`] value) has `dir`'s bit set.
+pub(crate) fn is_ready(snapshot: usize, dir: usize) -> bool {
+    snapshot & (1 << dir) != 0
+}
+
+/// One registered fd: its key in the poller, its readiness and the tasks
+/// waiting on it.
 pub(crate) struct Source {
     /// The fd; open while `state.closed` is false (invariant 1).
     raw: RawFd,
     /// The key of this source in the poller and in the slab.
     key: usize,
+    /// Bit `1 << dir` per ready direction, and the count of events delivered
+    /// (in units of [`TICK`]); see the module docs.
+    readiness: AtomicUsize,
     state: Mutex<State>,
 }
 
@@ -573,11 +606,11 @@ struct State {
 /// The waiters of one direction (read or write) of a source.
 #[derive(Default)]
 struct Direction {
-    /// How many waiters (slot and entries) are `Waiting`.
-    waiting: usize,
-    /// The waiter of `poll_readable`/`poll_writable`.
+    /// The task of the readiness path (`poll_io_ready`).
+    io: Option<Waker>,
+    /// The waiter of the public `poll_readable`/`poll_writable`.
     slot: Option<Waiter>,
-    /// The waiters of `Readable`/`Writable` futures.
+    /// The waiters of `Readable`/`Writable` futures and `read_with`/`write_with`.
     entries: Slab<Waiter>,
 }
 
@@ -587,10 +620,10 @@ enum Waiter {
 }
 
 impl Direction {
-    /// Turns every `Waiting` waiter into `Notified`, collecting its waker.
+    /// Takes every waker of this direction; `Waiting` waiters become `Notified`.
     fn notify_all(&mut self, wakers: &mut Vec<Waker>) {
-        if self.waiting == 0 {
-            return;
+        if let Some(waker) = self.io.take() {
+            wakers.push(waker);
         }
         if let Some(w) = self.slot.as_mut() {
             if let Waiter::Waiting(waker) = std::mem::replace(w, Waiter::Notified) {
@@ -602,7 +635,6 @@ impl Direction {
                 wakers.push(waker);
             }
         }
-        self.waiting = 0;
     }
 }
 
@@ -615,13 +647,67 @@ pub(crate) fn closed_error() -> io::Error {
     )
 }
 
+/// How an entry waits: see [`Source::poll_entry`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// Until the readiness bit is set (at once if it is).
+    Ready,
+    /// Until an event that comes after the registration (which re-arms the
+    /// source, so a direction that is ready now is reported again).
+    Fresh,
+}
+
 impl Source {
-    /// The slot-based readiness poll behind `poll_readable`/`poll_writable`.
+    /// The readiness word: read it before an operation, and hand it to
+    /// [`clear_ready`](Source::clear_ready) if the operation found nothing to do.
+    pub(crate) fn readiness(&self) -> usize {
+        self.readiness.load(Acquire)
+    }
+
+    /// Clears `dir`'s readiness bit, unless an event arrived since `snapshot`
+    /// was read (invariant 2).
+    pub(crate) fn clear_ready(&self, dir: usize, snapshot: usize) {
+        let _ = self
+            .readiness
+            .compare_exchange(snapshot, snapshot & !(1 << dir), SeqCst, Acquire);
+    }
+
+    /// The readiness path's wait: `Ready(Ok(snapshot))` while `dir`'s bit is
+    /// set (no lock taken); otherwise registers `cx`'s waker as the
+    /// direction's io waker (replacing the previous task's) and returns
+    /// `Pending` until the next event for `dir`.
+    pub(crate) fn poll_io_ready(
+        &self,
+        dir: usize,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<usize>> {
+        let snapshot = self.readiness();
+        if is_ready(snapshot, dir) {
+            return Poll::Ready(Ok(snapshot));
+        }
+        let mut state = lock(&self.state);
+        if state.closed {
+            return Poll::Ready(Err(closed_error()));
+        }
+        // The last look, under the lock the reactor sets bits under.
+        let snapshot = self.readiness();
+        if is_ready(snapshot, dir) {
+            return Poll::Ready(Ok(snapshot));
+        }
+        match &mut state.dirs[dir].io {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            Some(w) => w.clone_from(cx.waker()),
+            io @ None => *io = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    /// The slot-based poll behind the public `poll_readable`/`poll_writable`.
     ///
     /// Ready once an event for `dir` arrived after the slot was registered;
     /// otherwise registers `cx`'s waker (replacing the previous task's: one
-    /// task per direction) and arms the poller if this is the direction's
-    /// first waiter.
+    /// task per direction) and, when the slot is new, re-arms the source so
+    /// that a direction that is ready now is reported again.
     pub(crate) fn poll_ready(&self, dir: usize, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut state = lock(&self.state);
         if state.closed {
@@ -639,30 +725,28 @@ impl Source {
                 }
                 return Poll::Pending;
             }
-            None => {
-                d.slot = Some(Waiter::Waiting(cx.waker().clone()));
-                d.waiting += 1;
-            }
+            None => d.slot = Some(Waiter::Waiting(cx.waker().clone())),
         }
-        if state.dirs[dir].waiting == 1 {
-            if let Err(e) = Reactor::get().rearm(self, &state) {
-                let d = &mut state.dirs[dir];
-                d.slot = None;
-                d.waiting -= 1;
-                return Poll::Ready(Err(e));
-            }
+        if let Err(e) = Reactor::get().rearm(self, &state) {
+            state.dirs[dir].slot = None;
+            return Poll::Ready(Err(e));
         }
         Poll::Pending
     }
 
-    /// The entry-based readiness poll behind the `Readable`/`Writable` futures;
-    /// `key` is the future's entry, `None` before its first poll.
+    /// The entry-based poll behind the `Readable`/`Writable` futures and
+    /// `read_with`/`write_with`; `key` is the future's entry, `None` before
+    /// its first poll. `wait` says what completes it.
     pub(crate) fn poll_entry(
         &self,
         dir: usize,
+        wait: Wait,
         key: &mut Option<usize>,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<()>> {
+        if wait == Wait::Ready && key.is_none() && is_ready(self.readiness(), dir) {
+            return Poll::Ready(Ok(()));
+        }
         let mut state = lock(&self.state);
         if state.closed {
             if let Some(k) = key.take() {
@@ -671,45 +755,34 @@ impl Source {
             return Poll::Ready(Err(closed_error()));
         }
         let d = &mut state.dirs[dir];
-        match *key {
-            Some(k) => {
-                match d.entries.get_mut(k) {
-                    Some(Waiter::Waiting(w)) => {
-                        if !w.will_wake(cx.waker()) {
-                            w.clone_from(cx.waker());
-                        }
-                        return Poll::Pending;
-                    }
-                    Some(Waiter::Notified) | None => {}
+        if let Some(k) = *key {
+            if let Some(Waiter::Waiting(w)) = d.entries.get_mut(k) {
+                if !w.will_wake(cx.waker()) {
+                    w.clone_from(cx.waker());
                 }
-                d.entries.try_remove(k);
-                *key = None;
-                Poll::Ready(Ok(()))
+                return Poll::Pending;
             }
-            None => {
-                *key = Some(d.entries.insert(Waiter::Waiting(cx.waker().clone())));
-                d.waiting += 1;
-                if d.waiting == 1 {
-                    if let Err(e) = Reactor::get().rearm(self, &state) {
-                        let d = &mut state.dirs[dir];
-                        if let Some(k) = key.take() {
-                            d.entries.try_remove(k);
-                        }
-                        d.waiting -= 1;
-                        return Poll::Ready(Err(e));
-                    }
+            d.entries.try_remove(k);
+            *key = None;
+            return Poll::Ready(Ok(()));
+        }
+        if wait == Wait::Ready && is_ready(self.readiness(), dir) {
+            return Poll::Ready(Ok(()));
+        }
+        *key = Some(d.entries.insert(Waiter::Waiting(cx.waker().clone())));
+        if wait == Wait::Fresh {
+            if let Err(e) = Reactor::get().rearm(self, &state) {
+                if let Some(k) = key.take() {
+                    state.dirs[dir].entries.try_remove(k);
                 }
-                Poll::Pending
+                return Poll::Ready(Err(e));
             }
         }
+        Poll::Pending
     }
 
     /// Removes a future's entry (the future was dropped before it completed).
     pub(crate) fn remove_entry(&self, dir: usize, key: usize) {
-        let mut state = lock(&self.state);
-        let d = &mut state.dirs[dir];
-        if let Some(Waiter::Waiting(_)) = d.entries.try_remove(key) {
-            d.waiting -= 1;
-        }
+        lock(&self.state).dirs[dir].entries.try_remove(key);
     }
 }

@@ -211,3 +211,107 @@ fn sources_register_once_and_come_and_go() {
         }
     });
 }
+
+/// The last data and the end of stream arriving in one event: a read that
+/// takes the data must not make the end of stream go unreported.
+#[test]
+fn data_and_end_of_stream_arriving_together_are_both_seen() {
+    for wait_first in [false, true] {
+        let (a, b) = UnixStream::pair().unwrap();
+        let mut b = Async::new(b).unwrap();
+        let writer = thread::spawn(move || {
+            if wait_first {
+                // Let the reader find nothing and wait first.
+                thread::sleep(20 * MS);
+            }
+            (&a).write_all(&[7; 100]).unwrap();
+            drop(a); // the end of stream, right behind the data
+        });
+        within(Duration::from_secs(5), async {
+            let mut buf = [0; 4096];
+            let n = b.read(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], &[7; 100][..]);
+            assert_eq!(b.read(&mut buf).await.unwrap(), 0, "end of stream");
+            assert_eq!(b.read(&mut buf).await.unwrap(), 0, "and again");
+        });
+        writer.join().unwrap();
+    }
+}
+
+/// Data left behind by a read that filled its buffer is read without any
+/// new event.
+#[test]
+fn data_left_after_a_full_read_is_read_without_a_new_event() {
+    let (a, b) = UnixStream::pair().unwrap();
+    let mut b = Async::new(b).unwrap();
+    (&a).write_all(&[1; 100]).unwrap();
+    within(Duration::from_secs(5), async {
+        let mut got = 0;
+        let mut buf = [0; 10];
+        while got < 100 {
+            got += b.read(&mut buf).await.unwrap();
+        }
+        assert_eq!(got, 100);
+    });
+    drop(a);
+}
+
+/// `readable()` after the caller's own read met `WouldBlock` waits for real
+/// readiness: it neither returns at once on stale readiness (the caller would
+/// spin) nor misses data that is already there.
+#[test]
+fn readable_asks_for_fresh_readiness() {
+    let (a, b) = UnixStream::pair().unwrap();
+    let b = Async::new(b).unwrap();
+    let mut buf = [0; 8];
+    let err = b.get_ref().read(&mut buf).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+    let writer = thread::spawn(move || {
+        thread::sleep(20 * MS);
+        (&a).write_all(b"now").unwrap();
+        a
+    });
+    let start = Instant::now();
+    within(Duration::from_secs(5), b.readable()).unwrap();
+    assert!(
+        start.elapsed() >= 15 * MS,
+        "readable() returned before data"
+    );
+    assert_eq!(b.get_ref().read(&mut buf).unwrap(), 3);
+    let a = writer.join().unwrap();
+
+    // Data already there: readable() completes although no new data comes.
+    (&a).write_all(b"more").unwrap();
+    within(Duration::from_secs(5), b.readable()).unwrap();
+    within(Duration::from_secs(5), b.readable()).unwrap();
+    assert_eq!(b.get_ref().read(&mut buf).unwrap(), 4);
+}
+
+/// A writer that fills the socket buffer (short writes, then `WouldBlock`)
+/// and a slow reader: every byte arrives and the writer never hangs.
+#[test]
+fn a_writer_that_fills_the_buffer_resumes_as_the_reader_drains() {
+    let (a, b) = UnixStream::pair().unwrap();
+    let mut a = Async::new(a).unwrap();
+    const N: usize = 4 << 20;
+    let reader = thread::spawn(move || {
+        let mut total = 0;
+        let mut buf = vec![0; 7_000];
+        loop {
+            let n = (&b).read(&mut buf).unwrap();
+            if n == 0 {
+                return total;
+            }
+            total += n;
+            if total % 5 == 0 {
+                thread::sleep(Duration::from_micros(50));
+            }
+        }
+    });
+    within(Duration::from_secs(20), async {
+        let data = vec![3u8; N];
+        a.write_all(&data).await.unwrap();
+    });
+    drop(a);
+    assert_eq!(reader.join().unwrap(), N);
+}

@@ -1,7 +1,6 @@
 //! TCP: [`TcpListener`], [`TcpStream`] and its split halves.
 
 use std::fmt;
-use std::future::Future as _;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -15,7 +14,7 @@ use futures_lite::Stream;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::addr::{try_each, ToSocketAddrs};
-use crate::{Async, Readable};
+use crate::Async;
 
 /// A TCP server socket; asyncio's `start_server` is `bind` plus an accept loop.
 ///
@@ -153,10 +152,7 @@ impl TcpListener {
     /// .unwrap();
     /// ```
     pub fn incoming(&self) -> Incoming<'_> {
-        Incoming {
-            listener: self,
-            readable: None,
-        }
+        Incoming { listener: self }
     }
 
     /// The address this listener is bound to.
@@ -223,7 +219,6 @@ impl AsRawFd for TcpListener {
 #[must_use = "streams do nothing unless polled"]
 pub struct Incoming<'a> {
     listener: &'a TcpListener,
-    readable: Option<Readable>,
 }
 
 impl fmt::Debug for Incoming<'_> {
@@ -237,23 +232,11 @@ impl fmt::Debug for Incoming<'_> {
 impl Stream for Incoming<'_> {
     type Item = io::Result<TcpStream>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        loop {
-            if let Some(r) = self.readable.as_mut() {
-                let res = std::task::ready!(Pin::new(r).poll(cx));
-                self.readable = None;
-                if let Err(e) = res {
-                    return Poll::Ready(Some(Err(e)));
-                }
-            }
-            match self.listener.inner.get_ref().accept() {
-                Ok((stream, _)) => return Poll::Ready(Some(TcpStream::try_from(stream))),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.readable = Some(self.listener.inner.readable());
-                }
-                Err(e) => return Poll::Ready(Some(Err(e))),
-            }
-        }
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let accepted = std::task::ready!(self.listener.inner.poll_read_with(cx, |l| l.accept()));
+        Poll::Ready(Some(
+            accepted.and_then(|(stream, _)| TcpStream::try_from(stream)),
+        ))
     }
 }
 
@@ -690,7 +673,7 @@ macro_rules! impl_stream_io {
                 buf: &[u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 self.inner
-                    .poll_write_with(cx, |mut s| std::io::Write::write(&mut s, buf))
+                    .poll_write_stream(cx, buf.len(), |mut s| std::io::Write::write(&mut s, buf))
             }
 
             fn poll_write_vectored(
@@ -698,8 +681,10 @@ macro_rules! impl_stream_io {
                 cx: &mut std::task::Context<'_>,
                 bufs: &[std::io::IoSlice<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                self.inner
-                    .poll_write_with(cx, |mut s| std::io::Write::write_vectored(&mut s, bufs))
+                let len = bufs.iter().map(|b| b.len()).sum();
+                self.inner.poll_write_stream(cx, len, |mut s| {
+                    std::io::Write::write_vectored(&mut s, bufs)
+                })
             }
 
             fn poll_flush(
@@ -852,7 +837,9 @@ impl AsyncWrite for WriteHalf {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.0.inner.poll_write_with(cx, |mut s| s.write(buf))
+        self.0
+            .inner
+            .poll_write_stream(cx, buf.len(), |mut s| s.write(buf))
     }
 
     fn poll_write_vectored(
@@ -860,9 +847,10 @@ impl AsyncWrite for WriteHalf {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        let len = bufs.iter().map(|b| b.len()).sum();
         self.0
             .inner
-            .poll_write_with(cx, |mut s| s.write_vectored(bufs))
+            .poll_write_stream(cx, len, |mut s| s.write_vectored(bufs))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {

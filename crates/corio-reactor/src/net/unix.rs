@@ -1,7 +1,6 @@
 //! Unix domain sockets: [`UnixListener`], [`UnixStream`], [`UnixDatagram`].
 
 use std::fmt;
-use std::future::Future as _;
 use std::io;
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -15,7 +14,7 @@ use futures_lite::Stream;
 use socket2::{Domain, SockAddr, Socket, Type};
 
 use super::tcp::{connect_in_progress, finish_connect, impl_stream_io};
-use crate::{Async, Readable};
+use crate::Async;
 
 /// A Unix stream server socket; asyncio's `start_unix_server`.
 ///
@@ -134,10 +133,7 @@ impl UnixListener {
     /// std::fs::remove_file(&path).unwrap();
     /// ```
     pub fn incoming(&self) -> UnixIncoming<'_> {
-        UnixIncoming {
-            listener: self,
-            readable: None,
-        }
+        UnixIncoming { listener: self }
     }
 
     /// The address this listener is bound to.
@@ -188,7 +184,6 @@ impl AsRawFd for UnixListener {
 #[must_use = "streams do nothing unless polled"]
 pub struct UnixIncoming<'a> {
     listener: &'a UnixListener,
-    readable: Option<Readable>,
 }
 
 impl fmt::Debug for UnixIncoming<'_> {
@@ -202,23 +197,11 @@ impl fmt::Debug for UnixIncoming<'_> {
 impl Stream for UnixIncoming<'_> {
     type Item = io::Result<UnixStream>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        loop {
-            if let Some(r) = self.readable.as_mut() {
-                let res = std::task::ready!(Pin::new(r).poll(cx));
-                self.readable = None;
-                if let Err(e) = res {
-                    return Poll::Ready(Some(Err(e)));
-                }
-            }
-            match self.listener.inner.get_ref().accept() {
-                Ok((stream, _)) => return Poll::Ready(Some(UnixStream::try_from(stream))),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.readable = Some(self.listener.inner.readable());
-                }
-                Err(e) => return Poll::Ready(Some(Err(e))),
-            }
-        }
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let accepted = std::task::ready!(self.listener.inner.poll_read_with(cx, |l| l.accept()));
+        Poll::Ready(Some(
+            accepted.and_then(|(stream, _)| UnixStream::try_from(stream)),
+        ))
     }
 }
 

@@ -149,8 +149,10 @@ impl Builder {
 
     /// Plugs in how idle workers wait: `factory(i)` makes worker `i`'s parker.
     ///
-    /// A thread in [`Executor::block_on`] gets `factory(n)`, `n` being the
-    /// number of workers, so that it waits the same way.
+    /// Only workers use it: a thread in [`Executor::block_on`] parks plainly
+    /// ([`ThreadPark`]) and leaves driving to the idle workers. (A driver
+    /// polled from the `block_on` thread too would hand every event to a
+    /// thread that runs no tasks, which must then wake a worker for each.)
     ///
     /// # Examples
     ///
@@ -214,7 +216,6 @@ impl Builder {
                     let ex = Executor {
                         shared,
                         threads: Mutex::new(threads),
-                        park: None,
                     };
                     drop(ex);
                     return Err(e);
@@ -224,7 +225,6 @@ impl Builder {
         Ok(Executor {
             shared,
             threads: Mutex::new(threads),
-            park: self.park,
         })
     }
 }
@@ -609,8 +609,6 @@ fn next_random() -> usize {
 pub struct Executor {
     shared: Arc<Shared>,
     threads: Mutex<Vec<JoinHandle<()>>>,
-    /// Makes the parker of a thread in `block_on`.
-    park: Option<ParkFactory>,
 }
 
 impl fmt::Debug for Executor {
@@ -730,10 +728,7 @@ impl Executor {
     /// ```
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _spawn = context::enter_spawn(SpawnTarget::Multi(self.shared.clone()));
-        let park = match &self.park {
-            Some(factory) => factory(self.worker_threads()),
-            None => Arc::new(ThreadPark::new()),
-        };
+        let park = Arc::new(ThreadPark::new());
         let local = crate::local::LocalExecutor::with_hooks(self.shared.common.hooks.clone(), park);
         local.block_on(future)
     }

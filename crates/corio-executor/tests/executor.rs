@@ -829,6 +829,9 @@ fn the_park_factory_makes_one_parker_per_worker() {
         .map(|p| p.unparks.load(SeqCst))
         .sum();
     assert!(unparks > 0);
+    // A thread in `block_on` parks plainly: the workers drive what the
+    // parkers drive, so no parker was made for it.
+    assert_eq!(made.lock().unwrap().len(), 3);
 }
 
 // --- coop ------------------------------------------------------------------------

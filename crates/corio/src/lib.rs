@@ -50,7 +50,10 @@
 //!
 //! The runtime wires them together: an idle worker waits in the reactor
 //! (through the executor's [`Park`] hook), which sleeps until the next I/O
-//! event or timer deadline and fires expired timers itself.
+//! event or timer deadline and fires expired timers itself. In the
+//! multi-threaded runtime only the workers drive the reactor; the thread in
+//! `block_on` sleeps until its future is woken, so every event lands on a
+//! thread that runs tasks.
 //!
 //! # Runtimes
 //!
@@ -621,8 +624,9 @@ impl Builder {
     }
 }
 
-/// The executor's park hook, driving the reactor: an idle worker (or the
-/// thread in `block_on`) waits for I/O events and timer deadlines.
+/// The executor's park hook, driving the reactor: an idle worker (the
+/// current-thread runtime's thread, or a worker of the multi-threaded one)
+/// waits for I/O events and timer deadlines.
 #[derive(Debug, Default)]
 struct ReactorPark(corio_reactor::Parker);
 

@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 use bytes::BytesMut;
 use corio_reactor::net::TcpStream;
 use corio_sync::{OwnedSemaphorePermit, Semaphore};
+#[cfg(feature = "tls")]
 use futures_lite::future;
 use futures_lite::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
@@ -177,7 +178,18 @@ impl Conn {
         let mut probe = [0u8; 1];
         // Ready at all (EOF, an error, or bytes nobody asked for) means "do
         // not use"; only "would block" means the connection is quiet.
-        future::block_on(future::poll_once(self.io.read(&mut probe))).is_none()
+        match &self.io {
+            // Ask the socket itself: the reactor may not have reported a
+            // close that already arrived.
+            Io::Plain(s) => matches!(
+                s.get_ref().peek(&mut probe),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock
+            ),
+            // Through TLS, so that post-handshake records (session tickets)
+            // do not count as stray bytes.
+            #[cfg(feature = "tls")]
+            Io::Tls(_) => future::block_on(future::poll_once(self.io.read(&mut probe))).is_none(),
+        }
     }
 }
 

@@ -208,7 +208,18 @@ impl Conn {
             match read.await {
                 Err(_elapsed) if idle => return Ok(None),
                 Err(_elapsed) => return Err(Stop::Reply(StatusCode::REQUEST_TIMEOUT)),
-                Ok(None) => return Ok(None),
+                Ok(None) => {
+                    // Shutting down while idle. A request that already
+                    // reached the socket (its readiness maybe not yet
+                    // reported) is served; only a silent connection closes.
+                    match std::io::Read::read(&mut self.io.get_ref(), &mut self.scratch) {
+                        Ok(n) if n > 0 => {
+                            self.buf.extend_from_slice(&self.scratch[..n]);
+                            deadline = Some(Instant::now() + self.cfg.header_read_timeout);
+                        }
+                        _ => return Ok(None),
+                    }
+                }
                 Ok(Some(Err(e))) => return Err(e.into()),
                 Ok(Some(Ok(0))) => {
                     // EOF: fine between requests, a vanished client otherwise.

@@ -18,10 +18,10 @@
 //!   queue: an always-ready task cannot starve the others.
 //! * Every [`GLOBAL_INTERVAL`] ticks a worker looks at the injector first, so
 //!   work from outside is not starved by local work.
-//! * An idle worker takes a batch from the injector, or steals half of another
-//!   worker's queue; before parking, a searching worker spins briefly, since
-//!   waking a parked thread costs a system call on each side. Sleeping and
-//!   waking follow `idle.rs`.
+//! * An idle worker takes a batch from the injector (all there is, up to a
+//!   cap), or steals half of another worker's queue; before parking, a
+//!   searching worker spins briefly, since waking a parked thread costs a
+//!   system call on each side. Sleeping and waking follow `idle.rs`.
 //! * Every [`DRIVER_INTERVAL`] ticks a busy worker calls its parker with a zero
 //!   timeout, so a driver plugged in through [`Park`] processes its events.
 //!
@@ -57,7 +57,7 @@ use crate::registry::{Owner, Registry};
 use crate::sync::{lock, AtomicBool, Mutex, Ordering::SeqCst};
 use crate::task::{self, Name, Runnable, Task};
 
-/// Capacity of a worker's local queue.
+/// Most tasks a worker moves from the injector to its queue at once.
 const MAX_INJECTOR_BATCH: usize = 128;
 /// LIFO-slot tasks run in a row before the slot yields to the queue.
 const MAX_LIFO_POLLS: u32 = 3;
@@ -316,9 +316,16 @@ impl Shared {
     }
 
     /// Takes a batch from the injector into `local` and returns one task.
+    ///
+    /// The batch is all that is there, up to [`MAX_INJECTOR_BATCH`], not a
+    /// per-worker share: tasks spawned together sit next to each other in
+    /// memory, and workers taking turns at the injector would interleave them
+    /// so that neighbours polled on different workers share cache lines. Other
+    /// workers steal contiguous halves instead. (yield: median 32-53 ms to
+    /// 23-26 ms; mpmc 235 to 90 ms.)
     fn pop_injector_batch(&self, local: &Deque<Runnable>) -> Option<Runnable> {
         let first = self.injector.pop()?;
-        let n = (self.injector.len() / self.stealers.len()).min(MAX_INJECTOR_BATCH);
+        let n = self.injector.len().min(MAX_INJECTOR_BATCH);
         for _ in 0..n {
             let Some(r) = self.injector.pop() else { break };
             local.push(r);
@@ -479,7 +486,10 @@ impl Worker {
     fn next_task(&self, tick: u32, lifo_polls: &mut u32) -> Option<Runnable> {
         let shared = &*self.shared;
         if tick % GLOBAL_INTERVAL == 0 {
-            if let Some(r) = shared.injector.pop() {
+            // A batch, not one task: two busy workers taking turns one task
+            // at a time would interleave neighbouring tasks between them
+            // (see `pop_injector_batch`).
+            if let Some(r) = shared.pop_injector_batch(self.local()) {
                 *lifo_polls = 0;
                 return Some(r);
             }

@@ -20,6 +20,11 @@
 //!
 //! Every entry lives in one [`Slab`]; the entries of a slot (or of the overflow
 //! list) form an intrusive doubly linked list through `prev`/`next` slab keys.
+//! The first entry of a list has, instead of a `prev` key, a tag naming its
+//! list ([`HEAD`] plus the level and slot, or [`HEAD_OVERFLOW`]), and a fired
+//! entry has [`FIRED`]: so an entry is a tick, a waker and two `u32`s, 32
+//! bytes, with the waker's non-null pointer left for the slab's own tag (one
+//! 32-byte slab slot per timer).
 //! Inserting pushes on the front of a list; cancelling unlinks through
 //! `prev`/`next` and frees the slab entry: both O(1), no search. Each level
 //! keeps a 64-bit occupancy mask, so finding the next non-empty slot is a
@@ -79,6 +84,14 @@ const EXACT_SCAN: usize = 32;
 /// "No entry" in a link or a list head.
 const NIL: u32 = u32::MAX;
 
+/// `prev` of the first entry of a slot's list: `HEAD | level << 8 | slot`.
+/// Keys stay below it.
+const HEAD: u32 = 1 << 31;
+/// `prev` of the first entry of the overflow list.
+const HEAD_OVERFLOW: u32 = u32::MAX - 1;
+/// `prev` of an entry that has fired (linked in no list).
+const FIRED: u32 = u32::MAX;
+
 /// The level an entry with `tick` belongs to when the wheel is at `elapsed`,
 /// or `None` when it belongs to the overflow list.
 ///
@@ -98,25 +111,24 @@ pub(crate) fn slot_for(tick: u64, level: usize) -> usize {
     ((tick >> (level as u32 * SLOT_BITS)) as usize) & (SLOTS - 1)
 }
 
-/// Where an entry is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Loc {
-    /// Linked into a slot of the wheel.
-    Slot { level: u8, slot: u8 },
-    /// Linked into the overflow list.
-    Overflow,
-    /// Fired: unlinked, waiting for its owner to notice and remove it.
-    Fired,
-}
-
 /// One timer.
 #[derive(Debug)]
 struct Entry {
     tick: u64,
-    waker: Option<Waker>,
+    /// The task to wake. A no-op waker once taken (by firing), until
+    /// [`Wheel::update_waker`] stores a new one.
+    waker: Waker,
+    /// The previous entry's key, the list's tag if this is the first entry
+    /// ([`HEAD`], [`HEAD_OVERFLOW`]), or [`FIRED`].
     prev: u32,
     next: u32,
-    loc: Loc,
+}
+
+impl Entry {
+    /// Takes the waker, leaving a no-op one.
+    fn take_waker(&mut self) -> Waker {
+        std::mem::replace(&mut self.waker, Waker::noop().clone())
+    }
 }
 
 /// One level: a list head per slot and a mask of the non-empty slots.
@@ -186,15 +198,14 @@ impl Wheel {
         debug_assert!(tick > self.elapsed);
         let key = self.entries.insert(Entry {
             tick,
-            waker: Some(waker),
-            prev: NIL,
+            waker,
+            prev: FIRED,
             next: NIL,
-            loc: Loc::Fired,
         });
         let key = u32::try_from(key)
             .ok()
-            .filter(|&k| k != NIL)
-            .expect("corio-timer: more than 4 billion timers registered at once");
+            .filter(|&k| k < HEAD)
+            .expect("corio-timer: more than 2 billion timers registered at once");
         self.link(key);
         self.pending += 1;
         key
@@ -203,37 +214,40 @@ impl Wheel {
     /// Removes the entry `key` (fired or not) and hands back its waker, to be
     /// dropped outside the lock.
     pub(crate) fn remove(&mut self, key: u32) -> Option<Waker> {
-        if self.entries[key as usize].loc != Loc::Fired {
+        // A fired entry's waker went when it fired.
+        let linked = self.entries[key as usize].prev != FIRED;
+        if linked {
             self.unlink(key);
             self.pending -= 1;
         }
-        self.entries.remove(key as usize).waker
+        let entry = self.entries.remove(key as usize);
+        linked.then_some(entry.waker)
     }
 
     /// Whether `key` has fired.
     #[cfg(test)]
     fn is_fired(&self, key: u32) -> bool {
-        self.entries[key as usize].loc == Loc::Fired
+        self.entries[key as usize].prev == FIRED
     }
 
     /// Stores `waker` in a pending entry unless it already holds one that
     /// wakes the same task.
     pub(crate) fn update_waker(&mut self, key: u32, waker: &Waker) -> Poll {
         let entry = &mut self.entries[key as usize];
-        if entry.loc == Loc::Fired {
+        if entry.prev == FIRED {
             return Poll::Fired;
         }
-        match &entry.waker {
-            Some(w) if w.will_wake(waker) => Poll::Pending(None),
-            _ => Poll::Pending(entry.waker.replace(waker.clone())),
+        if entry.waker.will_wake(waker) {
+            return Poll::Pending(None);
         }
+        Poll::Pending(Some(std::mem::replace(&mut entry.waker, waker.clone())))
     }
 
     /// Moves the entry `key` (fired or not) to `tick`. If `tick` is not after
     /// `elapsed` the entry fires at once and its waker is handed back, to be
     /// woken outside the lock.
     pub(crate) fn reset(&mut self, key: u32, tick: u64) -> Option<Waker> {
-        if self.entries[key as usize].loc == Loc::Fired {
+        if self.entries[key as usize].prev == FIRED {
             self.pending += 1;
         } else {
             self.unlink(key);
@@ -241,9 +255,9 @@ impl Wheel {
         let entry = &mut self.entries[key as usize];
         entry.tick = tick;
         if tick <= self.elapsed {
-            entry.loc = Loc::Fired;
+            entry.prev = FIRED;
             self.pending -= 1;
-            return entry.waker.take();
+            return Some(entry.take_waker());
         }
         self.link(key);
         None
@@ -340,9 +354,9 @@ impl Wheel {
             let entry = &mut self.entries[key as usize];
             let next = entry.next;
             if entry.tick <= start {
-                entry.loc = Loc::Fired;
+                entry.prev = FIRED;
                 self.pending -= 1;
-                fired.extend(entry.waker.take());
+                fired.push(entry.take_waker());
                 count += 1;
             } else {
                 self.link(key);
@@ -364,7 +378,7 @@ impl Wheel {
             let entry = &mut self.entries[key as usize];
             let next = entry.next;
             if entry.tick <= self.elapsed {
-                entry.loc = Loc::Fired;
+                entry.prev = FIRED;
                 self.pending -= 1;
                 due.push((entry.tick, key));
             } else {
@@ -374,7 +388,7 @@ impl Wheel {
         }
         due.sort_unstable();
         for &(_, key) in &due {
-            fired.extend(self.entries[key as usize].waker.take());
+            fired.push(self.entries[key as usize].take_waker());
         }
         due.len()
     }
@@ -382,68 +396,64 @@ impl Wheel {
     /// Links `key` into the list its tick belongs to (relative to `elapsed`).
     fn link(&mut self, key: u32) {
         let tick = self.entries[key as usize].tick;
-        let (loc, head) = match level_for(self.elapsed, tick) {
+        let (tag, head) = match level_for(self.elapsed, tick) {
             Some(level) => {
                 let slot = slot_for(tick, level);
                 let lvl = &mut self.levels[level];
                 lvl.occupied |= 1 << slot;
-                let loc = Loc::Slot {
-                    level: level as u8,
-                    slot: slot as u8,
-                };
-                (loc, std::mem::replace(&mut lvl.heads[slot], key))
+                let tag = HEAD | (level as u32) << 8 | slot as u32;
+                (tag, std::mem::replace(&mut lvl.heads[slot], key))
             }
             None => {
                 self.overflow_min = self.overflow_min.min(tick);
-                (Loc::Overflow, std::mem::replace(&mut self.overflow, key))
+                (HEAD_OVERFLOW, std::mem::replace(&mut self.overflow, key))
             }
         };
         if head != NIL {
             self.entries[head as usize].prev = key;
         }
         let entry = &mut self.entries[key as usize];
-        entry.prev = NIL;
+        entry.prev = tag;
         entry.next = head;
-        entry.loc = loc;
     }
 
     /// Unlinks `key` from its list (it must be linked).
     fn unlink(&mut self, key: u32) {
-        let Entry {
-            prev, next, loc, ..
-        } = self.entries[key as usize];
+        let Entry { prev, next, .. } = self.entries[key as usize];
+        debug_assert_ne!(prev, FIRED, "unlinking a fired timer");
         if next != NIL {
+            // The next entry takes over `prev`: a key, or the list's tag if
+            // this entry was the first.
             self.entries[next as usize].prev = prev;
         }
-        if prev != NIL {
+        if prev < HEAD {
             self.entries[prev as usize].next = next;
-            return;
-        }
-        match loc {
-            Loc::Slot { level, slot } => {
-                let lvl = &mut self.levels[level as usize];
-                lvl.heads[slot as usize] = next;
-                if next == NIL {
-                    lvl.occupied &= !(1 << slot);
-                }
+        } else if prev == HEAD_OVERFLOW {
+            self.overflow = next;
+            if next == NIL {
+                self.overflow_min = u64::MAX;
             }
-            Loc::Overflow => {
-                self.overflow = next;
-                if next == NIL {
-                    self.overflow_min = u64::MAX;
-                }
+        } else {
+            let (level, slot) = ((prev >> 8) as u8 as usize, prev as u8 as usize);
+            let lvl = &mut self.levels[level];
+            lvl.heads[slot] = next;
+            if next == NIL {
+                lvl.occupied &= !(1 << slot);
             }
-            Loc::Fired => unreachable!("unlinking a fired timer"),
         }
     }
 
     /// Where `key` is linked, for the tests.
     #[cfg(test)]
     fn location(&self, key: u32) -> Option<Option<(usize, usize)>> {
-        match self.entries[key as usize].loc {
-            Loc::Slot { level, slot } => Some(Some((level as usize, slot as usize))),
-            Loc::Overflow => Some(None),
-            Loc::Fired => None,
+        let mut prev = self.entries[key as usize].prev;
+        while prev < HEAD {
+            prev = self.entries[prev as usize].prev;
+        }
+        match prev {
+            FIRED => None,
+            HEAD_OVERFLOW => Some(None),
+            tag => Some(Some(((tag >> 8) as u8 as usize, tag as u8 as usize))),
         }
     }
 }
@@ -720,6 +730,19 @@ mod tests {
         assert_eq!(w.registered(), 0);
     }
 
+    /// One timer costs one 32-byte slab slot: `slab`'s entry is an enum of
+    /// `Vacant(usize)` and the value, which fits the waker's niche.
+    #[test]
+    fn an_entry_fills_32_bytes_slab_tag_included() {
+        #[allow(dead_code)]
+        enum SlabEntry {
+            Vacant(usize),
+            Occupied(Entry),
+        }
+        assert_eq!(std::mem::size_of::<Entry>(), 32);
+        assert_eq!(std::mem::size_of::<SlabEntry>(), 32);
+    }
+
     #[test]
     fn reset_moves_and_refires() {
         let log = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -732,13 +755,14 @@ mod tests {
         w.reset(k, 50).expect("waker").wake();
         assert!(w.is_fired(k));
         assert_eq!(w.pending(), 0);
-        // A fired entry can be rearmed; it has no waker until updated.
+        // A fired entry can be rearmed; it wakes nobody until updated.
         assert!(w.reset(k, 200).is_none());
         assert_eq!(w.pending(), 1);
-        assert!(matches!(
-            w.update_waker(k, &waker(8, &log)),
-            Poll::Pending(None)
-        ));
+        match w.update_waker(k, &waker(8, &log)) {
+            Poll::Pending(old) => old.into_iter().for_each(Waker::wake),
+            Poll::Fired => panic!("not due yet"),
+        }
+        assert_eq!(*log.lock().unwrap(), [7], "the rearmed entry had no waker");
         assert_eq!(run(&mut w, 200), 1);
         assert_eq!(*log.lock().unwrap(), [7, 8]);
     }

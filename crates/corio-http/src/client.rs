@@ -926,10 +926,11 @@ impl Session {
             .config
             .retry
             .filter(|_| idempotent(method) && body.try_clone().is_some());
+        // The exchange future is boxed: it is most of a request's state, and
+        // every layer above (redirects, the total timeout, `send`) would
+        // otherwise copy it into its own.
         let Some(retry) = retry else {
-            return self
-                .exchange(method, url, uri, headers, body, deadline)
-                .await;
+            return Box::pin(self.exchange(method, url, uri, headers, body, deadline)).await;
         };
         let mut attempt = 1;
         loop {
@@ -937,9 +938,7 @@ impl Session {
                 .try_clone()
                 .expect("only replayable bodies are retried");
             let last = attempt >= retry.max_attempts;
-            let result = self
-                .exchange(method, url, uri, headers, this, deadline)
-                .await;
+            let result = Box::pin(self.exchange(method, url, uri, headers, this, deadline)).await;
             let delay = match &result {
                 Ok(resp)
                     if !last
@@ -1220,7 +1219,7 @@ impl Session {
             version: resp_head.version,
             headers,
             url: url.clone(),
-            body: reader,
+            body: Box::new(reader),
         })
     }
 }

@@ -57,7 +57,9 @@ pub struct Response {
     pub(crate) version: Version,
     pub(crate) headers: HeaderMap,
     pub(crate) url: Url,
-    pub(crate) body: BodyReader,
+    /// Boxed: a response is moved through every layer of a request, and the
+    /// reader (connection, decoder, decompressor) is most of its size.
+    pub(crate) body: Box<BodyReader>,
 }
 
 /// The state of a response body being read.

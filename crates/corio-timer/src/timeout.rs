@@ -143,7 +143,8 @@ pin_project! {
 
 impl<F> Timeout<F> {
     /// The deadline, once known: always for [`timeout_at`], and for
-    /// [`timeout`] from the first poll on (its clock starts then).
+    /// [`timeout`] once a poll left its future pending (its clock starts
+    /// then).
     ///
     /// # Examples
     ///
@@ -215,7 +216,7 @@ impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Elapsed>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
+        let mut this = self.project();
         let (deadline, now) = match this.timer {
             Timer::Armed(sleep) => {
                 if let Poll::Ready(out) = this.future.poll(cx) {
@@ -228,8 +229,18 @@ impl<F: Future> Future for Timeout<F> {
                 return Poll::Ready(Err(Elapsed::new()))
             }
             Timer::After(duration) => {
+                // A future that is done at once needs no clock reading and
+                // no timer (a write that fits the socket buffer, a read of
+                // data already there); the deadline counts from just after.
+                if let Poll::Ready(out) = this.future.as_mut().poll(cx) {
+                    return Poll::Ready(Ok(out));
+                }
                 let now = clock::now();
-                (shared::deadline_after(now, *duration), now)
+                let deadline = shared::deadline_after(now, *duration);
+                let mut sleep = sleep_until(deadline);
+                let poll = sleep.poll_at(cx, now);
+                *this.timer = Timer::Armed(sleep);
+                return poll.map(|()| Err(Elapsed::new()));
             }
             Timer::At(deadline) => {
                 let now = clock::now();

@@ -54,6 +54,10 @@ struct Head {
     query: Option<String>,
     version: Version,
     headers: HeaderMap,
+    /// Whether any header the connection itself reads (`Transfer-Encoding`,
+    /// `Content-Length`, `Connection`, `Expect`) is present: most requests
+    /// have none, and then their lookups are skipped.
+    conn_headers: bool,
 }
 
 /// How the request body is delimited.
@@ -76,6 +80,9 @@ struct Conn {
     io: TcpStream,
     buf: BytesMut,
     scratch: Box<[u8]>,
+    /// The response head (and a small body) being written; kept between
+    /// responses so that a response allocates no buffer of its own.
+    out: Vec<u8>,
     cfg: Arc<Config>,
     shared: Arc<Shared>,
     peer: SocketAddr,
@@ -94,6 +101,7 @@ pub(super) async fn serve(
         io,
         buf: BytesMut::with_capacity(READ_SIZE),
         scratch: vec![0; READ_SIZE].into_boxed_slice(),
+        out: Vec::new(),
         cfg,
         shared,
         peer,
@@ -114,7 +122,10 @@ impl Conn {
                 return Ok(());
             };
             let framing = framing(&head)?;
-            if head.version == Version::HTTP_11 && expects_continue(&head.headers) {
+            if head.version == Version::HTTP_11
+                && head.conn_headers
+                && expects_continue(&head.headers)
+            {
                 // Check the size first: an oversized body is refused before
                 // the client sends it.
                 if let Framing::Length(n) = framing {
@@ -386,7 +397,8 @@ impl Conn {
             || status == StatusCode::NO_CONTENT
             || status == StatusCode::NOT_MODIFIED;
         let mut close = !keep_alive || has_token(&headers, header::CONNECTION, "close");
-        let mut out = Vec::with_capacity(256);
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
         out.extend_from_slice(b"HTTP/1.1 ");
         out.extend_from_slice(status.as_str().as_bytes());
         out.push(b' ');
@@ -465,6 +477,9 @@ impl Conn {
                     self.write_all(&last).await?;
                 }
             }
+        }
+        if out.capacity() <= 2 * COALESCE {
+            self.out = out;
         }
         let _ = timeout(self.cfg.body_timeout, self.io.flush()).await;
         Ok(!close)
@@ -558,9 +573,15 @@ fn parse_head(buf: &[u8], max_headers: usize) -> Result<Option<(Head, usize)>, S
         path
     };
     let mut headers = HeaderMap::with_capacity(req.headers.len());
+    let mut conn_headers = false;
     for h in req.headers.iter() {
         let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| bad())?;
         let value = HeaderValue::from_bytes(h.value).map_err(|_| bad())?;
+        conn_headers = conn_headers
+            || name == header::TRANSFER_ENCODING
+            || name == header::CONTENT_LENGTH
+            || name == header::CONNECTION
+            || name == header::EXPECT;
         headers.append(name, value);
     }
     let head = Head {
@@ -569,6 +590,7 @@ fn parse_head(buf: &[u8], max_headers: usize) -> Result<Option<(Head, usize)>, S
         query,
         version,
         headers,
+        conn_headers,
     };
     Ok(Some((head, len)))
 }
@@ -576,6 +598,9 @@ fn parse_head(buf: &[u8], max_headers: usize) -> Result<Option<(Head, usize)>, S
 /// Decides how the body is delimited; rejects ambiguous framing (request
 /// smuggling) with 400 and codings we cannot decode with 501.
 fn framing(head: &Head) -> Result<Framing, Stop> {
+    if !head.conn_headers {
+        return Ok(Framing::Length(0));
+    }
     let bad = || Stop::Reply(StatusCode::BAD_REQUEST);
     let te = head.headers.get_all(header::TRANSFER_ENCODING);
     let cl = head.headers.get_all(header::CONTENT_LENGTH);
@@ -631,6 +656,9 @@ fn has_token(headers: &HeaderMap, name: HeaderName, token: &str) -> bool {
 }
 
 fn wants_keep_alive(head: &Head) -> bool {
+    if !head.conn_headers {
+        return head.version == Version::HTTP_11;
+    }
     match head.version {
         Version::HTTP_11 => !has_token(&head.headers, header::CONNECTION, "close"),
         _ => has_token(&head.headers, header::CONNECTION, "keep-alive"),
@@ -728,6 +756,32 @@ mod tests {
             Ok(Some((h, _))) => h,
             _ => panic!("did not parse: {raw:?}"),
         }
+    }
+
+    /// Requests without any header the connection reads take the short
+    /// path; the answers match the full rules.
+    #[test]
+    fn requests_without_connection_headers() {
+        let h11 = head("GET / HTTP/1.1\r\nHost: a\r\nX-Other: 1\r\n\r\n");
+        assert!(!h11.conn_headers);
+        assert!(matches!(framing(&h11), Ok(Framing::Length(0))));
+        assert!(wants_keep_alive(&h11));
+        let h10 = head("GET / HTTP/1.0\r\nHost: a\r\n\r\n");
+        assert!(!wants_keep_alive(&h10));
+        for raw in [
+            "GET / HTTP/1.1\r\nconnection: close\r\n\r\n",
+            "GET / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n",
+            "POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\n",
+            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+        ] {
+            assert!(head(raw).conn_headers, "{raw}");
+        }
+        assert!(!wants_keep_alive(&head(
+            "GET / HTTP/1.1\r\nconnection: close\r\n\r\n"
+        )));
+        assert!(wants_keep_alive(&head(
+            "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"
+        )));
     }
 
     #[test]

@@ -72,6 +72,11 @@ impl Default for Response {
     }
 }
 
+const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+const TEXT_HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
+const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+const OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-stream");
+
 impl Response {
     /// A response with `status`, no headers and an empty body.
     ///
@@ -93,10 +98,11 @@ impl Response {
         }
     }
 
-    fn with_type(body: Bytes, content_type: &'static str) -> Response {
+    /// `content_type` is one of the constants below: `from_static` checks
+    /// its bytes at compile time there, not on every response.
+    fn with_type(body: Bytes, content_type: HeaderValue) -> Response {
         let mut resp = Response::empty(StatusCode::OK);
-        resp.headers
-            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        resp.headers.insert(CONTENT_TYPE, content_type);
         resp.body = Body::Full(body);
         resp
     }
@@ -113,7 +119,7 @@ impl Response {
     /// assert_eq!(resp.body_bytes().unwrap(), "Hello, corio!");
     /// ```
     pub fn text(text: impl Into<String>) -> Response {
-        Response::with_type(Bytes::from(text.into()), "text/plain; charset=utf-8")
+        Response::with_type(Bytes::from(text.into()), TEXT_PLAIN)
     }
 
     /// `200 OK` with a `text/html; charset=utf-8` body.
@@ -127,7 +133,7 @@ impl Response {
     /// assert_eq!(resp.headers()["content-type"], "text/html; charset=utf-8");
     /// ```
     pub fn html(html: impl Into<String>) -> Response {
-        Response::with_type(Bytes::from(html.into()), "text/html; charset=utf-8")
+        Response::with_type(Bytes::from(html.into()), TEXT_HTML)
     }
 
     /// `200 OK` with JSON text you serialized yourself, as `application/json`
@@ -144,7 +150,7 @@ impl Response {
     /// assert_eq!(resp.headers()["content-type"], "application/json");
     /// ```
     pub fn json_str(json: impl Into<String>) -> Response {
-        Response::with_type(Bytes::from(json.into()), "application/json")
+        Response::with_type(Bytes::from(json.into()), APPLICATION_JSON)
     }
 
     /// `200 OK` with a binary `application/octet-stream` body
@@ -159,7 +165,7 @@ impl Response {
     /// assert_eq!(resp.body_bytes().unwrap().as_ref(), &[1, 2, 3]);
     /// ```
     pub fn bytes(body: impl Into<Bytes>) -> Response {
-        Response::with_type(body.into(), "application/octet-stream")
+        Response::with_type(body.into(), OCTET_STREAM)
     }
 
     /// `200 OK` whose body is the items of `stream`, sent as they come with
@@ -185,7 +191,7 @@ impl Response {
     where
         S: Stream<Item = Bytes> + Send + 'static,
     {
-        let mut resp = Response::with_type(Bytes::new(), "application/octet-stream");
+        let mut resp = Response::with_type(Bytes::new(), OCTET_STREAM);
         resp.body = Body::Stream(Box::pin(stream));
         resp
     }

@@ -396,7 +396,9 @@ impl Conn {
         let bodiless = status.is_informational()
             || status == StatusCode::NO_CONTENT
             || status == StatusCode::NOT_MODIFIED;
-        let mut close = !keep_alive || has_token(&headers, header::CONNECTION, "close");
+        // A handler's `Connection: close` also closes (read below, while
+        // the headers are copied out).
+        let mut close = !keep_alive;
         let mut out = std::mem::take(&mut self.out);
         out.clear();
         out.extend_from_slice(b"HTTP/1.1 ");
@@ -420,10 +422,11 @@ impl Conn {
             Body::Stream(_) => close = close || !is_head,
         }
         for (name, value) in &headers {
-            if name == header::CONTENT_LENGTH
-                || name == header::TRANSFER_ENCODING
-                || name == header::CONNECTION
-            {
+            if name == header::CONNECTION {
+                close = close || value_has_token(value, "close");
+                continue;
+            }
+            if name == header::CONTENT_LENGTH || name == header::TRANSFER_ENCODING {
                 continue;
             }
             out.extend_from_slice(name.as_str().as_bytes());
@@ -648,11 +651,18 @@ fn framing(head: &Head) -> Result<Framing, Stop> {
 }
 
 fn has_token(headers: &HeaderMap, name: HeaderName, token: &str) -> bool {
-    headers.get_all(name).iter().any(|v| {
-        v.to_str()
-            .map(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
-            .unwrap_or(false)
-    })
+    headers
+        .get_all(name)
+        .iter()
+        .any(|v| value_has_token(v, token))
+}
+
+/// Whether the comma-separated list `value` holds `token` (any case).
+fn value_has_token(value: &HeaderValue, token: &str) -> bool {
+    value
+        .to_str()
+        .map(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+        .unwrap_or(false)
 }
 
 fn wants_keep_alive(head: &Head) -> bool {

@@ -23,7 +23,7 @@ mod crawl_limited;
 mod fetch_many;
 
 mod common;
-use common::{peer, read_request, rt, Act, Peer, LIMIT};
+use common::{find, peer, read_request, rt, Act, Peer, LIMIT};
 
 /// `HTTP/1.1 200 OK` with `body` and its Content-Length.
 fn ok(body: &str) -> Act {
@@ -1163,5 +1163,44 @@ fn examples_run() {
                 format!("max in flight: {peak} (limit 10)")
             ]
         );
+    });
+}
+
+/// `text()` decodes the charset the Content-Type names, falls back to UTF-8,
+/// and lets a byte-order mark win.
+#[test]
+fn text_decodes_the_declared_charset() {
+    rt().block_on(async {
+        let p = peer(|_, _, req| {
+            let (ct, body): (&str, &[u8]) = if find(req, b"GET /latin1 ").is_some() {
+                ("text/plain; charset=ISO-8859-1", b"caf\xe9")
+            } else if find(req, b"GET /quoted ").is_some() {
+                ("text/html;charset=\"windows-1252\"", b"\x80 5")
+            } else if find(req, b"GET /bom ").is_some() {
+                ("text/plain; charset=iso-8859-1", b"\xef\xbb\xbfcaf\xc3\xa9")
+            } else if find(req, b"GET /unknown ").is_some() {
+                ("text/plain; charset=no-such-charset", "café".as_bytes())
+            } else {
+                ("text/plain", b"caf\xc3\xa9 \xff")
+            };
+            let mut out = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .into_bytes();
+            out.extend_from_slice(body);
+            Act::Reply(out)
+        })
+        .await;
+        let s = Session::new();
+        let text = |path: &'static str| {
+            let (s, url) = (s.clone(), p.url(path));
+            async move { s.get(url).send().await.unwrap().text().await.unwrap() }
+        };
+        assert_eq!(text("/latin1").await, "café");
+        assert_eq!(text("/quoted").await, "€ 5");
+        assert_eq!(text("/bom").await, "café");
+        assert_eq!(text("/unknown").await, "café");
+        assert_eq!(text("/plain").await, "café \u{fffd}");
     });
 }

@@ -394,8 +394,10 @@ impl Response {
 
     /// Reads the whole body as text; aiohttp's `await resp.text()`.
     ///
-    /// The body is decoded as UTF-8; invalid sequences become U+FFFD (other
-    /// charsets are not converted).
+    /// The body is decoded from the charset that `Content-Type` names
+    /// (`text/html; charset=iso-8859-1`), UTF-8 when it names none or one
+    /// that is unknown; a byte-order mark wins over both. Invalid sequences
+    /// become U+FFFD.
     ///
     /// # Errors
     ///
@@ -415,11 +417,15 @@ impl Response {
     /// # let _ = show;
     /// ```
     pub async fn text(self) -> Result<String, Error> {
+        let encoding = self
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|value| charset(value.as_bytes()))
+            .and_then(encoding_rs::Encoding::for_label)
+            .unwrap_or(encoding_rs::UTF_8);
         let bytes = self.bytes().await?;
-        Ok(match String::from_utf8(bytes.to_vec()) {
-            Ok(text) => text,
-            Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
-        })
+        let (text, _, _) = encoding.decode(&bytes);
+        Ok(text.into_owned())
     }
 
     /// Reads the whole body and parses it as JSON; aiohttp's
@@ -537,5 +543,49 @@ impl Stream for BytesStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.inner.as_mut().poll_next(cx)
+    }
+}
+
+/// The `charset` parameter of a `Content-Type` value, without quotes.
+fn charset(content_type: &[u8]) -> Option<&[u8]> {
+    content_type
+        .split(|&b| b == b';')
+        .skip(1)
+        .find_map(|param| {
+            let param = param.trim_ascii();
+            let (name, value) = param.split_at(param.iter().position(|&b| b == b'=')?);
+            name.trim_ascii()
+                .eq_ignore_ascii_case(b"charset")
+                .then(|| value[1..].trim_ascii())
+        })
+        .map(|value| {
+            value
+                .strip_prefix(b"\"")
+                .and_then(|v| v.strip_suffix(b"\""))
+                .unwrap_or(value)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::charset;
+
+    #[test]
+    fn charset_parameter() {
+        assert_eq!(
+            charset(b"text/html; charset=ISO-8859-1"),
+            Some(&b"ISO-8859-1"[..])
+        );
+        assert_eq!(
+            charset(b"text/plain;charset=\"utf-8\""),
+            Some(&b"utf-8"[..])
+        );
+        assert_eq!(
+            charset(b"text/plain; format=flowed; Charset = koi8-r "),
+            Some(&b"koi8-r"[..])
+        );
+        assert_eq!(charset(b"text/plain"), None);
+        assert_eq!(charset(b"text/plain; format=flowed"), None);
+        assert_eq!(charset(b"text/plain; charset"), None);
     }
 }

@@ -356,9 +356,21 @@ impl LocalExecutor {
     }
 }
 
+/// Run-queue capacity (tasks) above which a mostly empty queue shrinks.
+const SHRINK_ABOVE: usize = 4096;
+
 impl Core {
     fn pop(&self) -> Option<Runnable> {
-        self.queue.borrow_mut().pop_front()
+        let mut queue = self.queue.borrow_mut();
+        let runnable = queue.pop_front();
+        // A burst of spawns (100k tasks at once) leaves a large queue behind:
+        // give the memory back as it drains, halving at a quarter full, so
+        // the cost stays amortized O(1) per task.
+        if queue.capacity() > SHRINK_ABOVE && queue.len() < queue.capacity() / 4 {
+            let keep = (queue.len() * 2).max(SHRINK_ABOVE);
+            queue.shrink_to(keep);
+        }
+        runnable
     }
 
     /// Spawns a task that may be `!Send`; must be called on the owner thread.
@@ -507,4 +519,29 @@ where
         );
     };
     core.spawn(future, name, location)
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A burst of spawns grows the run queue; running them gives the memory
+    /// back instead of keeping the peak for the executor's life.
+    #[test]
+    fn the_run_queue_shrinks_after_a_burst() {
+        let ex = LocalExecutor::new();
+        let tasks: Vec<_> = (0..100_000u64)
+            .map(|i| ex.spawn(async move { i }))
+            .collect();
+        assert!(ex.core.queue.borrow().capacity() >= 100_000);
+        let sum = ex.block_on(async {
+            let mut sum = 0;
+            for t in tasks {
+                sum += t.await.unwrap();
+            }
+            sum
+        });
+        assert_eq!(sum, 100_000 * 99_999 / 2);
+        assert!(ex.core.queue.borrow().capacity() <= 2 * SHRINK_ABOVE);
+    }
 }

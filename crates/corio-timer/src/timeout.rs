@@ -236,25 +236,20 @@ impl<F: Future> Future for Timeout<F> {
                     return Poll::Ready(Ok(out));
                 }
                 let now = clock::now();
-                let deadline = shared::deadline_after(now, *duration);
-                let mut sleep = sleep_until(deadline);
-                let poll = sleep.poll_at(cx, now);
-                *this.timer = Timer::Armed(sleep);
-                return poll.map(|()| Err(Elapsed::new()));
+                (shared::deadline_after(now, *duration), now)
             }
             Timer::At(deadline) => {
                 let now = clock::now();
                 if *deadline <= now {
                     return Poll::Ready(Err(Elapsed::new()));
                 }
+                // Done on the first poll: the timer never reaches the wheel.
+                if let Poll::Ready(out) = this.future.as_mut().poll(cx) {
+                    return Poll::Ready(Ok(out));
+                }
                 (*deadline, now)
             }
         };
-        if let Poll::Ready(out) = this.future.poll(cx) {
-            // Done on the first poll: the timer never reaches the wheel.
-            *this.timer = Timer::Armed(sleep_until(deadline));
-            return Poll::Ready(Ok(out));
-        }
         let mut sleep = sleep_until(deadline);
         let poll = sleep.poll_at(cx, now);
         *this.timer = Timer::Armed(sleep);

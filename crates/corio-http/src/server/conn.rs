@@ -122,10 +122,7 @@ impl Conn {
                 return Ok(());
             };
             let framing = framing(&head)?;
-            if head.version == Version::HTTP_11
-                && head.conn_headers
-                && expects_continue(&head.headers)
-            {
+            if expects_continue(&head) {
                 // Check the size first: an oversized body is refused before
                 // the client sends it.
                 if let Framing::Length(n) = framing {
@@ -216,32 +213,26 @@ impl Conn {
                     read.await
                 }
             });
-            match read.await {
+            let n = match read.await {
                 Err(_elapsed) if idle => return Ok(None),
                 Err(_elapsed) => return Err(Stop::Reply(StatusCode::REQUEST_TIMEOUT)),
-                Ok(None) => {
-                    // Shutting down while idle. A request that already
-                    // reached the socket (its readiness maybe not yet
-                    // reported) is served; only a silent connection closes.
-                    match std::io::Read::read(&mut self.io.get_ref(), &mut self.scratch) {
-                        Ok(n) if n > 0 => {
-                            self.buf.extend_from_slice(&self.scratch[..n]);
-                            deadline = Some(Instant::now() + self.cfg.header_read_timeout);
-                        }
-                        _ => return Ok(None),
-                    }
-                }
+                // Shutting down while idle. A request that already reached
+                // the socket (its readiness maybe not yet reported) is
+                // served; only a silent connection closes.
+                Ok(None) => match std::io::Read::read(&mut self.io.get_ref(), &mut self.scratch) {
+                    Ok(n) if n > 0 => n,
+                    _ => return Ok(None),
+                },
                 Ok(Some(Err(e))) => return Err(e.into()),
                 Ok(Some(Ok(0))) => {
                     // EOF: fine between requests, a vanished client otherwise.
                     return if idle { Ok(None) } else { Err(Stop::Close) };
                 }
-                Ok(Some(Ok(n))) => {
-                    self.buf.extend_from_slice(&self.scratch[..n]);
-                    if deadline.is_none() {
-                        deadline = Some(Instant::now() + self.cfg.header_read_timeout);
-                    }
-                }
+                Ok(Some(Ok(n))) => n,
+            };
+            self.buf.extend_from_slice(&self.scratch[..n]);
+            if deadline.is_none() {
+                deadline = Some(Instant::now() + self.cfg.header_read_timeout);
             }
         }
     }
@@ -675,8 +666,11 @@ fn wants_keep_alive(head: &Head) -> bool {
     }
 }
 
-fn expects_continue(headers: &HeaderMap) -> bool {
-    has_token(headers, header::EXPECT, "100-continue")
+/// An HTTP/1.1 request with `Expect: 100-continue`.
+fn expects_continue(head: &Head) -> bool {
+    head.version == Version::HTTP_11
+        && head.conn_headers
+        && has_token(&head.headers, header::EXPECT, "100-continue")
 }
 
 /// Calls `f` with the IMF-fixdate of the current second, formatted at most

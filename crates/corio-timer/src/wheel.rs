@@ -92,6 +92,16 @@ const HEAD_OVERFLOW: u32 = u32::MAX - 1;
 /// `prev` of an entry that has fired (linked in no list).
 const FIRED: u32 = u32::MAX;
 
+/// The tag of the list of `level`'s `slot`.
+fn slot_tag(level: usize, slot: usize) -> u32 {
+    HEAD | (level as u32) << 8 | slot as u32
+}
+
+/// The `(level, slot)` of a tag made by [`slot_tag`].
+fn tag_slot(tag: u32) -> (usize, usize) {
+    ((tag >> 8) as u8 as usize, tag as u8 as usize)
+}
+
 /// The level an entry with `tick` belongs to when the wheel is at `elapsed`,
 /// or `None` when it belongs to the overflow list.
 ///
@@ -401,8 +411,10 @@ impl Wheel {
                 let slot = slot_for(tick, level);
                 let lvl = &mut self.levels[level];
                 lvl.occupied |= 1 << slot;
-                let tag = HEAD | (level as u32) << 8 | slot as u32;
-                (tag, std::mem::replace(&mut lvl.heads[slot], key))
+                (
+                    slot_tag(level, slot),
+                    std::mem::replace(&mut lvl.heads[slot], key),
+                )
             }
             None => {
                 self.overflow_min = self.overflow_min.min(tick);
@@ -434,7 +446,7 @@ impl Wheel {
                 self.overflow_min = u64::MAX;
             }
         } else {
-            let (level, slot) = ((prev >> 8) as u8 as usize, prev as u8 as usize);
+            let (level, slot) = tag_slot(prev);
             let lvl = &mut self.levels[level];
             lvl.heads[slot] = next;
             if next == NIL {
@@ -453,7 +465,7 @@ impl Wheel {
         match prev {
             FIRED => None,
             HEAD_OVERFLOW => Some(None),
-            tag => Some(Some(((tag >> 8) as u8 as usize, tag as u8 as usize))),
+            tag => Some(Some(tag_slot(tag))),
         }
     }
 }

@@ -98,7 +98,7 @@ impl Response {
         }
     }
 
-    /// `content_type` is one of the constants below: `from_static` checks
+    /// `content_type` is one of the constants above: `from_static` checks
     /// its bytes at compile time there, not on every response.
     fn with_type(body: Bytes, content_type: HeaderValue) -> Response {
         let mut resp = Response::empty(StatusCode::OK);

@@ -10,13 +10,17 @@
 //!    `cargo test --workspace --all-features --doc --no-fail-fast` (every
 //!    feature, so corio-http's `json` and the facade's `http` are tested; `--no-fail-fast` so a
 //!    failing suite does not hide the results of the suites after it)
-//! 5. the examples: the table in [`crate::examples`] against `examples/`, one
+//! 5. corio-reactor's tests again on its portable backend (the `polling`
+//!    crate, which macOS and the BSDs use), `cargo test -p corio-reactor
+//!    --all-targets` with `RUSTFLAGS="--cfg corio_polling"` in its own target
+//!    directory `target/polling`
+//! 6. the examples: the table in [`crate::examples`] against `examples/`, one
 //!    `cargo build --release --examples -p corio`, then each example run with
 //!    a time limit and its output checked
-//! 6. `cargo run --release -p corio-bench -- --quick`, the benchmark smoke pass
+//! 7. `cargo run --release -p corio-bench -- --quick`, the benchmark smoke pass
 //!    (skipped with `--quick-bench-skip`, or while `crates/corio-bench` does
 //!    not exist); it passes on exit code 0 and never asserts a time
-//! 7. with `--stress`: every crate's `tests/stress*.rs` suites and the test
+//! 8. with `--stress`: every crate's `tests/stress*.rs` suites and the test
 //!    files with a test ignored as "long: ... --stress", `cargo test
 //!    --release -p CRATE --test stress... -- --include-ignored`; with `--loom`:
 //!    every crate's `tests/loom*.rs`, `cargo test --release -p CRATE --test
@@ -108,6 +112,20 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         ]),
         false,
     );
+    let mut portable = cargo([
+        "test",
+        "-p",
+        "corio-reactor",
+        "--all-targets",
+        "--no-fail-fast",
+    ]);
+    portable
+        .env(
+            "RUSTFLAGS",
+            env_with_flag("RUSTFLAGS", "--cfg corio_polling"),
+        )
+        .env("CARGO_TARGET_DIR", target_dir().join("polling"));
+    tally.suite(portable, true);
     check_examples(&mut tally, &root);
 
     let bench = cargo(["run", "--release", "-p", "corio-bench", "--", "--quick"]);
@@ -221,7 +239,7 @@ fn contains_mark(dir: &Path) -> bool {
     })
 }
 
-/// Step 5: the examples table against `examples/`, the build, and each run.
+/// Step 6: the examples table against `examples/`, the build, and each run.
 fn check_examples(tally: &mut Tally, root: &Path) {
     section("examples");
     let files = match examples::discover(&root.join("examples")) {

@@ -19,7 +19,7 @@
 //! `io` is `Some` from `new` until `into_inner` or `Drop`, which deregister the
 //! source (deleting the fd from the poller) *before* the I/O object is handed
 //! back or dropped. No method gives out `&mut T`: replacing the I/O object
-//! would close a registered fd (`polling`'s requirement for `Poller::add`).
+//! would close a registered fd (the poller's rule: delete before closing).
 //! See invariant 1 in `reactor.rs`.
 
 use std::fmt;
@@ -390,15 +390,14 @@ impl<T: AsFd> Async<T> {
     }
 
     /// `op` in `poll` form, waiting for `dir` through its io waker (one task
-    /// per direction). `drained(&result)` says that a successful `op` used up
-    /// the readiness (a stream read or write that came back short), so that
-    /// the next call waits for an event instead of meeting `WouldBlock`.
+    /// per direction). `used(&result)` says what a successful `op` tells of
+    /// the readiness it used: see [`Used`].
     pub(crate) fn poll_io<R>(
         &self,
         dir: usize,
         cx: &mut Context<'_>,
         mut op: impl FnMut(&T) -> io::Result<R>,
-        drained: impl Fn(&R) -> bool,
+        used: impl Fn(&R) -> Used,
     ) -> Poll<io::Result<R>> {
         loop {
             let snapshot = std::task::ready!(self.source.poll_io_ready(dir, cx))?;
@@ -407,8 +406,10 @@ impl<T: AsFd> Async<T> {
                     self.source.clear_ready(dir, snapshot);
                 }
                 Ok(r) => {
-                    if drained(&r) {
-                        self.source.clear_ready(dir, snapshot);
+                    match used(&r) {
+                        Used::Unknown => {}
+                        Used::Short => self.source.clear_drained(dir, snapshot),
+                        Used::Empty => self.source.clear_ready(dir, snapshot),
                     }
                     return Poll::Ready(Ok(r));
                 }
@@ -423,7 +424,7 @@ impl<T: AsFd> Async<T> {
         cx: &mut Context<'_>,
         op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.poll_io(READ, cx, op, |_| false)
+        self.poll_io(READ, cx, op, |_| Used::Unknown)
     }
 
     /// [`poll_io`](Async::poll_io) for writing, with nothing treated as drained.
@@ -432,24 +433,56 @@ impl<T: AsFd> Async<T> {
         cx: &mut Context<'_>,
         op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.poll_io(WRITE, cx, op, |_| false)
+        self.poll_io(WRITE, cx, op, |_| Used::Unknown)
+    }
+
+    /// A stream read into `len` bytes of buffer: a short read (`0 < n < len`)
+    /// drained the socket, and the OS reports the next data (or the end of
+    /// stream) as an event; see [`Source::clear_drained`] for when the
+    /// readiness is kept anyway.
+    pub(crate) fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(READ, cx, op, |&n| Used::short(n, len))
     }
 
     /// A stream write of `len` bytes: a short write (`0 < n < len`) filled
     /// the socket's buffer, and the OS reports the next freed space as an
     /// event.
-    ///
-    /// Reads have no such shortcut: a short read may have taken the last data
-    /// of an event that also carried the peer's end of stream, and `polling`
-    /// does not report that (`EPOLLRDHUP`) separately, so clearing there could
-    /// leave the end of stream unreported.
     pub(crate) fn poll_write_stream(
         &self,
         cx: &mut Context<'_>,
         len: usize,
         op: impl FnMut(&T) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
-        self.poll_io(WRITE, cx, op, |&n| n > 0 && n < len)
+        self.poll_io(WRITE, cx, op, |&n| Used::short(n, len))
+    }
+}
+
+/// What a successful operation tells of the readiness it used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Used {
+    /// Nothing: the direction stays ready, and the next operation finds out.
+    Unknown,
+    /// A stream read or write came back short: the socket was drained or
+    /// filled, with the exceptions of [`Source::clear_drained`].
+    Short,
+    /// The OS said nothing is left to read and the peer has not closed its
+    /// side: the direction waits for the next event.
+    Empty,
+}
+
+impl Used {
+    /// [`Used::Short`] if `n` of `len` bytes is short (`0 < n < len`).
+    pub(crate) fn short(n: usize, len: usize) -> Used {
+        if n > 0 && n < len {
+            Used::Short
+        } else {
+            Used::Unknown
+        }
     }
 }
 

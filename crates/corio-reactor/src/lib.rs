@@ -1,7 +1,8 @@
 //! corio's I/O driver: asyncio's event-loop I/O, for Rust.
 //!
 //! This crate waits on sockets and other file descriptors with the OS poller
-//! (epoll, kqueue, event ports) through the [`polling`] crate, and fires
+//! (epoll directly on Linux; kqueue and event ports through the [`polling`]
+//! crate elsewhere), and fires
 //! corio-timer's timers while it waits:
 //!
 //! | asyncio | corio-reactor |
@@ -83,7 +84,8 @@
 //!
 //! # Platform
 //!
-//! Unix only for now (Linux, macOS and the BSDs, through `polling`).
+//! Unix only for now: Linux (epoll), and macOS, the BSDs and illumos through
+//! `polling`.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![doc(test(attr(deny(warnings))))]
@@ -95,6 +97,7 @@ mod async_io;
 pub mod net;
 mod park;
 mod reactor;
+mod sys;
 
 pub use async_io::{Async, Readable, Writable};
 pub use park::{block_on, Parker};

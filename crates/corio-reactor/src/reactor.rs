@@ -1,4 +1,4 @@
-//! The process-wide reactor: one `polling::Poller`, the registered sources,
+//! The process-wide reactor: one OS poller ([`sys`](crate::sys)), the registered sources,
 //! and the poll lock.
 //!
 //! # Design
@@ -13,11 +13,15 @@
 //!   data, freed buffer space, a hang-up), and never needs re-arming. It is
 //!   deleted once, when the `Async` is dropped or unwrapped.
 //! * **Readiness.** Each source keeps what the poller last said in one atomic
-//!   word ([`Source::readiness`]): a bit per direction and a tick that counts
-//!   the events delivered. An operation runs while its direction's bit is set;
-//!   when it fails with `WouldBlock` (or a stream read or write comes back
-//!   short, which means the socket was drained or filled), the bit is cleared,
-//!   but only if the tick is still the one read *before* the operation. An
+//!   word ([`Source::readiness`]): a bit per direction, a bit saying the peer
+//!   closed its side, and a tick that counts the events delivered. An
+//!   operation runs while its direction's bit is set; when it fails with
+//!   `WouldBlock` (or a stream read or write comes back short, which means
+//!   the socket was drained or filled), the bit is cleared, but only if the
+//!   tick is still the one read *before* the operation. A short read keeps
+//!   the bit if the peer closed its side (the end of stream left to read
+//!   comes with no further event), and always where the poller cannot say
+//!   so (see [`sys`](crate::sys)). An
 //!   event that arrives after the operation looked at the socket therefore
 //!   always leaves the bit set: clearing can never hide readiness that is
 //!   real. Bits start set, so a new source's first operation is simply tried.
@@ -83,7 +87,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, TryLockError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use polling::{Event, Events, PollMode, Poller};
+use crate::sys::{Events, Poller, Readiness, REPORTS_READ_CLOSED};
 use slab::Slab;
 
 /// The read direction's index into [`State::dirs`].
@@ -153,7 +157,7 @@ struct PollState {
     events: Events,
     /// Sources with events in this poll, copied out of the slab so that the
     /// slab lock is not held while their states are locked (invariant 3).
-    ready: Vec<(Arc<Source>, bool, bool)>,
+    ready: Vec<(Arc<Source>, Readiness)>,
     wakers: Vec<Waker>,
 }
 
@@ -280,15 +284,11 @@ impl Reactor {
             entry.insert(source.clone());
             source
         };
-        // SAFETY: `polling` requires the fd to be deleted from the poller before
-        // it is closed. Every `Source` belongs to one `Async`, which calls
-        // `Reactor::deregister` (which deletes the fd) in `into_inner` and in
-        // `Drop`, before it drops (closes) the I/O object; until then the fd is
-        // open. See invariant 1 in this module's docs.
-        let added = unsafe {
-            self.poller
-                .add_with_mode(raw, Event::all(source.key), PollMode::Edge)
-        };
+        // The fd must be deleted from the poller before it is closed: every
+        // `Source` belongs to one `Async`, which calls `Reactor::deregister`
+        // (which deletes the fd) in `into_inner` and in `Drop`, before it
+        // drops (closes) the I/O object. See invariant 1 in this module's docs.
+        let added = self.poller.add(fd, source.key);
         if let Err(e) = added {
             lock(&self.sources).try_remove(source.key);
             return Err(e);
@@ -378,8 +378,7 @@ impl Reactor {
         // source is not closed, so its fd is still open (invariant 1) for the
         // duration of this borrow.
         let fd = unsafe { BorrowedFd::borrow_raw(source.raw) };
-        self.poller
-            .modify_with_mode(fd, Event::all(source.key), PollMode::Edge)
+        self.poller.rearm(fd, source.key)
     }
 }
 
@@ -494,8 +493,7 @@ impl PollGuard<'_> {
 
         st.events.clear();
         // A non-blocking poll with no source registered has nothing to ask
-        // the OS (and polling's epoll wait costs three system calls): the
-        // busy executors call this every few dozen tasks.
+        // the OS: the busy executors call this every few dozen tasks.
         let skip_os = timeout == Some(Duration::ZERO) && lock(&reactor.sources).is_empty();
         let result = if skip_os {
             Ok(())
@@ -517,12 +515,15 @@ impl PollGuard<'_> {
             let sources = lock(&reactor.sources);
             for ev in events.iter() {
                 if let Some(source) = sources.get(ev.key) {
-                    ready.push((source.clone(), ev.readable, ev.writable));
+                    ready.push((source.clone(), ev));
                 }
             }
         }
-        for (source, readable, writable) in ready.drain(..) {
-            let bits = usize::from(readable) << READ | usize::from(writable) << WRITE;
+        for (source, ev) in ready.drain(..) {
+            let (readable, writable) = (ev.readable || ev.read_closed, ev.writable);
+            let bits = (usize::from(readable) << READ)
+                | (usize::from(writable) << WRITE)
+                | if ev.read_closed { READ_CLOSED } else { 0 };
             if bits == 0 {
                 continue;
             }
@@ -566,8 +567,12 @@ impl Drop for PollGuard<'_> {
 
 /// The readiness bits of both directions in [`Source::readiness`].
 const READY_BITS: usize = 1 << READ | 1 << WRITE;
+/// Set with the read bit by an event that says the peer will send nothing
+/// more (`EPOLLRDHUP`, a hang-up); cleared with it. While it is set, a short
+/// stream read is not taken as drained: what is left is the end of stream.
+const READ_CLOSED: usize = 1 << 2;
 /// One event in [`Source::readiness`]'s tick (the bits above the readiness bits).
-const TICK: usize = 1 << 2;
+const TICK: usize = 1 << 3;
 
 /// Whether `snapshot` (a [`Source::readiness`] value) has `dir`'s bit set.
 pub(crate) fn is_ready(snapshot: usize, dir: usize) -> bool {
@@ -664,12 +669,32 @@ impl Source {
         self.readiness.load(Acquire)
     }
 
-    /// Clears `dir`'s readiness bit, unless an event arrived since `snapshot`
-    /// was read (invariant 2).
+    /// Clears `dir`'s readiness bit (and, for reads, [`READ_CLOSED`]: the
+    /// operation found the socket empty, not at its end), unless an event
+    /// arrived since `snapshot` was read (invariant 2).
     pub(crate) fn clear_ready(&self, dir: usize, snapshot: usize) {
+        let mask = if dir == READ {
+            1 << READ | READ_CLOSED
+        } else {
+            1 << dir
+        };
         let _ = self
             .readiness
-            .compare_exchange(snapshot, snapshot & !(1 << dir), SeqCst, Acquire);
+            .compare_exchange(snapshot, snapshot & !mask, SeqCst, Acquire);
+    }
+
+    /// After a stream operation that came back short (`0 < n < len`): clears
+    /// `dir`'s readiness like [`clear_ready`](Source::clear_ready), since the
+    /// socket was drained (a read) or filled (a write) and the OS reports the
+    /// next change as an event. A read is left ready when the snapshot says
+    /// the peer closed its side (what is left to read is the end of stream,
+    /// and no further event will announce it), and everywhere the poller
+    /// does not report that ([`REPORTS_READ_CLOSED`] is false).
+    pub(crate) fn clear_drained(&self, dir: usize, snapshot: usize) {
+        if dir == READ && (!REPORTS_READ_CLOSED || snapshot & READ_CLOSED != 0) {
+            return;
+        }
+        self.clear_ready(dir, snapshot);
     }
 
     /// The readiness path's wait: `Ready(Ok(snapshot))` while `dir`'s bit is

@@ -238,6 +238,98 @@ fn data_and_end_of_stream_arriving_together_are_both_seen() {
     }
 }
 
+/// How a writer thread sends its last data and the end of stream.
+#[derive(Clone, Copy, Debug)]
+enum Ending {
+    /// Data and end of stream back to back (often one event).
+    Together,
+    /// The reader waits first, then both arrive back to back.
+    ReaderWaitsFirst,
+    /// The data, a pause (the reader drains it with a short read), then the
+    /// end of stream as an event of its own.
+    Apart,
+    /// Five pieces with pauses, then the end of stream.
+    Pieces,
+}
+
+/// Writes 500 bytes to `w` as `ending` says, then closes it.
+fn write_then_close(mut w: impl Write, ending: Ending) {
+    let data = [7u8; 500];
+    match ending {
+        Ending::Together => w.write_all(&data).unwrap(),
+        Ending::ReaderWaitsFirst => {
+            thread::sleep(10 * MS);
+            w.write_all(&data).unwrap();
+        }
+        Ending::Apart => {
+            w.write_all(&data).unwrap();
+            thread::sleep(10 * MS);
+        }
+        Ending::Pieces => {
+            for piece in data.chunks(100) {
+                w.write_all(piece).unwrap();
+                thread::sleep(2 * MS);
+            }
+        }
+    }
+    drop(w);
+}
+
+/// Reads `r` with a buffer of `size` bytes until the end of stream, which
+/// must then be reported again. With 4096 every read that gets data is short;
+/// with 100 (the size of `Ending::Pieces`' pieces) reads fill the buffer
+/// exactly, and the last one may take the last byte before the end.
+async fn read_to_the_end(mut r: impl futures_lite::AsyncRead + Unpin, size: usize) -> usize {
+    let mut buf = vec![0; size];
+    let mut total = 0;
+    loop {
+        match r.read(&mut buf).await.unwrap() {
+            0 => break,
+            n => total += n,
+        }
+    }
+    assert_eq!(r.read(&mut buf).await.unwrap(), 0, "end of stream, again");
+    total
+}
+
+/// The net streams treat a short read as having drained the socket (where
+/// the poller reports the peer's end of stream), and TCP streams on Linux a
+/// read after which the kernel reports nothing left: whichever way the last
+/// data and the end of stream arrive, all the data and then the end are seen.
+#[test]
+fn stream_short_reads_never_hide_the_end_of_stream() {
+    use corio_reactor::net;
+    let endings = [
+        Ending::Together,
+        Ending::ReaderWaitsFirst,
+        Ending::Apart,
+        Ending::Pieces,
+    ];
+    for round in 0..48 {
+        let ending = endings[round % endings.len()];
+        let size = if round % 8 < 4 { 4096 } else { 100 };
+        // Unix stream sockets.
+        let (a, b) = UnixStream::pair().unwrap();
+        let b = net::UnixStream::try_from(b).unwrap();
+        let writer = thread::spawn(move || write_then_close(a, ending));
+        let got = within(Duration::from_secs(5), read_to_the_end(b, size));
+        assert_eq!(got, 500, "{ending:?}, reads of {size}");
+        writer.join().unwrap();
+        // TCP on 127.0.0.1.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let writer = thread::spawn(move || {
+            let (conn, _) = listener.accept().unwrap();
+            write_then_close(conn, ending);
+        });
+        let got = within(Duration::from_secs(5), async {
+            read_to_the_end(net::TcpStream::connect(addr).await.unwrap(), size).await
+        });
+        assert_eq!(got, 500, "{ending:?}, reads of {size}");
+        writer.join().unwrap();
+    }
+}
+
 /// Data left behind by a read that filled its buffer is read without any
 /// new event.
 #[test]

@@ -1,7 +1,7 @@
 //! TCP: [`TcpListener`], [`TcpStream`] and its split halves.
 
 use std::fmt;
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
@@ -14,6 +14,7 @@ use futures_lite::Stream;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::addr::{try_each, ToSocketAddrs};
+use crate::async_io::Used;
 use crate::Async;
 
 /// A TCP server socket; asyncio's `start_server` is `bind` plus an accept loop.
@@ -614,9 +615,50 @@ async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
     }
     let io = Async::new_nonblocking(std::net::TcpStream::from(socket))?;
     finish_connect(&io).await?;
-    Ok(TcpStream {
-        inner: Arc::new(io),
-    })
+    Ok(TcpStream::from_async(io))
+}
+
+impl TcpStream {
+    /// Wraps a registered, connected socket. On Linux it asks for `TCP_INQ`
+    /// reports (see [`poll_read_bufs`](TcpStream::poll_read_bufs)).
+    fn from_async(io: Async<std::net::TcpStream>) -> TcpStream {
+        #[cfg(target_os = "linux")]
+        crate::sys::inq::enable(io.as_fd());
+        TcpStream {
+            inner: Arc::new(io),
+        }
+    }
+
+    /// Every read of the stream. On Linux a `recvmsg` that reports the bytes
+    /// left in the receive queue: a read that leaves it empty waits for the
+    /// next event without another system call, even if it filled `bufs`
+    /// exactly. Elsewhere (or if the kernel does not report it) a short read
+    /// is taken as drained, as [`Async::poll_read_stream`] says.
+    fn poll_read_bufs(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let len = bufs.iter().map(|b| b.len()).sum();
+        #[cfg(target_os = "linux")]
+        {
+            self.inner
+                .poll_io(
+                    crate::reactor::READ,
+                    cx,
+                    |s| crate::sys::inq::recv(s.as_fd(), bufs),
+                    |&(n, left)| match left {
+                        Some(0) => Used::Empty,
+                        Some(_) => Used::Unknown,
+                        None => Used::short(n, len),
+                    },
+                )
+                .map_ok(|(n, _)| n)
+        }
+        #[cfg(not(target_os = "linux"))]
+        self.inner
+            .poll_read_stream(cx, len, |mut s| std::io::Read::read_vectored(&mut s, bufs))
+    }
 }
 
 impl TryFrom<std::net::TcpStream> for TcpStream {
@@ -624,9 +666,7 @@ impl TryFrom<std::net::TcpStream> for TcpStream {
 
     /// Registers a connected std stream (making it non-blocking).
     fn try_from(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream {
-            inner: Arc::new(Async::new(stream)?),
-        })
+        Ok(TcpStream::from_async(Async::new(stream)?))
     }
 }
 
@@ -642,8 +682,9 @@ impl AsRawFd for TcpStream {
     }
 }
 
-/// `AsyncRead`/`AsyncWrite` for a type that derefs to `Async<S>` with
-/// `&S: Read + Write`; `poll_close` shuts down the write side.
+/// `AsyncRead`/`AsyncWrite` for a stream type with an `inner: Async<S>`
+/// (`&S: Write`) and a `poll_read_bufs` method; `poll_close` shuts down the
+/// write side.
 macro_rules! impl_stream_io {
     ($ty:ty, $std:ty) => {
         impl futures_lite::io::AsyncRead for $ty {
@@ -652,8 +693,7 @@ macro_rules! impl_stream_io {
                 cx: &mut std::task::Context<'_>,
                 buf: &mut [u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                self.inner
-                    .poll_read_with(cx, |mut s| std::io::Read::read(&mut s, buf))
+                self.poll_read_bufs(cx, &mut [std::io::IoSliceMut::new(buf)])
             }
 
             fn poll_read_vectored(
@@ -661,8 +701,7 @@ macro_rules! impl_stream_io {
                 cx: &mut std::task::Context<'_>,
                 bufs: &mut [std::io::IoSliceMut<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                self.inner
-                    .poll_read_with(cx, |mut s| std::io::Read::read_vectored(&mut s, bufs))
+                self.poll_read_bufs(cx, bufs)
             }
         }
 
@@ -811,13 +850,14 @@ impl Drop for WriteHalf {
     }
 }
 
+// The halves delegate to `&TcpStream`'s impls (one task per direction each).
 impl AsyncRead for ReadHalf {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.0.inner.poll_read_with(cx, |mut s| s.read(buf))
+        Pin::new(&mut &self.0).poll_read(cx, buf)
     }
 
     fn poll_read_vectored(
@@ -825,9 +865,7 @@ impl AsyncRead for ReadHalf {
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.0
-            .inner
-            .poll_read_with(cx, |mut s| s.read_vectored(bufs))
+        Pin::new(&mut &self.0).poll_read_vectored(cx, bufs)
     }
 }
 
@@ -837,9 +875,7 @@ impl AsyncWrite for WriteHalf {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.0
-            .inner
-            .poll_write_stream(cx, buf.len(), |mut s| s.write(buf))
+        Pin::new(&mut &self.0).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -847,17 +883,14 @@ impl AsyncWrite for WriteHalf {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let len = bufs.iter().map(|b| b.len()).sum();
-        self.0
-            .inner
-            .poll_write_stream(cx, len, |mut s| s.write_vectored(bufs))
+        Pin::new(&mut &self.0).poll_write_vectored(cx, bufs)
     }
 
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut &self.0).poll_flush(cx)
     }
 
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.0.shutdown(Shutdown::Write))
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut &self.0).poll_close(cx)
     }
 }

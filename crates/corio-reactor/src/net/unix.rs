@@ -396,6 +396,20 @@ impl AsRawFd for UnixStream {
     }
 }
 
+impl UnixStream {
+    /// Every read of the stream: a short read is taken as drained, as
+    /// [`Async::poll_read_stream`] says.
+    fn poll_read_bufs(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        bufs: &mut [std::io::IoSliceMut<'_>],
+    ) -> std::task::Poll<io::Result<usize>> {
+        let len = bufs.iter().map(|b| b.len()).sum();
+        self.inner
+            .poll_read_stream(cx, len, |mut s| std::io::Read::read_vectored(&mut s, bufs))
+    }
+}
+
 impl_stream_io!(UnixStream, std_unix::UnixStream);
 impl_stream_io!(&UnixStream, std_unix::UnixStream);
 

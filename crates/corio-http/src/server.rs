@@ -197,8 +197,9 @@ struct Shared {
     shutting_down: AtomicBool,
     /// Woken when the shutdown begins: the accept loop and idle connections.
     shutdown: Notifier,
-    /// Live connection tasks by id; each task removes itself when it ends.
-    conns: Mutex<HashMap<u64, Task<()>>>,
+    /// Live connection tasks by id, with their idle slots; each task
+    /// removes itself when it ends.
+    conns: Mutex<HashMap<u64, ConnEntry>>,
     next_id: AtomicU64,
     active: AtomicUsize,
     accepting: AtomicBool,
@@ -218,13 +219,53 @@ impl Shared {
     fn begin_shutdown(&self) {
         if !self.shutting_down.swap(true, Ordering::SeqCst) {
             self.shutdown.notify_all();
+            let idle: Vec<Waker> = lock(&self.conns)
+                .values()
+                .filter_map(|(_, slot)| lock(&slot.0).take())
+                .collect();
+            for w in idle {
+                w.wake();
+            }
         }
     }
 
     async fn wait_shutdown(&self) {
         self.shutdown.wait(|| self.is_shutting_down()).await;
     }
+
+    /// A connection's wait, between requests, for the shutdown: `Ready` once
+    /// it has begun; otherwise the task is woken through `slot` when it does.
+    fn poll_idle_shutdown(&self, slot: &IdleSlot, cx: &mut Context<'_>) -> Poll<()> {
+        if self.is_shutting_down() {
+            return Poll::Ready(());
+        }
+        {
+            let mut waker = lock(&slot.0);
+            match &mut *waker {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                w => *w = Some(cx.waker().clone()),
+            }
+        }
+        // Checked again after registering: `begin_shutdown` sets the flag
+        // before it empties the slots, so either it finds this waker or this
+        // sees the flag.
+        if self.is_shutting_down() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
 }
+
+/// A live connection: its task and its idle slot.
+type ConnEntry = (Task<()>, Arc<IdleSlot>);
+
+/// Where a connection waiting between requests leaves its waker for the
+/// shutdown: one per connection, so going idle (every request on a kept-alive
+/// connection) takes no lock that other connections share. A waker left
+/// behind after the wait ended costs at most one spurious wake-up.
+#[derive(Default)]
+pub(super) struct IdleSlot(Mutex<Option<Waker>>);
 
 /// Removes a connection from the shared state when its task ends or is
 /// cancelled.
@@ -633,23 +674,25 @@ async fn accept_loop(
                     shared: Arc::clone(&shared),
                     id,
                 };
-                let (router, config, conn_shared) = (
+                let slot = Arc::new(IdleSlot::default());
+                let (router, config, conn_shared, conn_slot) = (
                     Arc::clone(&router),
                     Arc::clone(&config),
                     Arc::clone(&shared),
+                    Arc::clone(&slot),
                 );
                 let fut = async move {
                     let _guard = guard;
                     // A panic anywhere in the connection (a response stream,
                     // say) just closes it; handler panics are already 500s.
-                    let serve = conn::serve(stream, peer, router, config, conn_shared);
+                    let serve = conn::serve(stream, peer, router, config, conn_shared, conn_slot);
                     let _ = std::panic::AssertUnwindSafe(serve).catch_unwind().await;
                 };
                 // Spawned under the lock, so the task's own removal (which
                 // takes the lock) always comes after this insert.
                 let mut conns = lock(&shared.conns);
                 let task = corio_executor::spawn(fut);
-                conns.insert(id, task);
+                conns.insert(id, (task, slot));
             }
             Some(Err(_)) => {
                 // Out of file descriptors or a connection reset before it
@@ -792,7 +835,7 @@ impl ServerHandle {
             .state
             .wait(|| shared.active.load(Ordering::SeqCst) == 0);
         if corio_timer::timeout(shared.grace, drained).await.is_err() {
-            let tasks: Vec<Task<()>> = lock(&shared.conns).drain().map(|(_, t)| t).collect();
+            let tasks: Vec<Task<()>> = lock(&shared.conns).drain().map(|(_, (t, _))| t).collect();
             for task in tasks {
                 let _ = task.cancel().await;
             }

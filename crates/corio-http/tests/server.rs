@@ -635,6 +635,36 @@ fn idle_keep_alive_connections_time_out() {
     });
 }
 
+/// The head deadline of a later request on a kept-alive connection is
+/// counted from its first byte and is kept even when it falls before the
+/// idle deadline the connection was waiting for.
+#[test]
+fn header_read_timeout_applies_to_later_requests_on_a_kept_alive_connection() {
+    rt().block_on(async {
+        let server = start(|s| {
+            s.idle_timeout(Duration::from_secs(30))
+                .header_read_timeout(Duration::from_millis(200))
+        })
+        .await;
+        let mut c = Client::connect(server.local_addr()).await;
+        for _ in 0..3 {
+            assert_eq!(c.get("/").await.status_line, "HTTP/1.1 200 OK");
+        }
+        corio::sleep(Duration::from_millis(50)).await;
+        let start = Instant::now();
+        c.send(b"GET / HTTP/1.1\r\nHost").await;
+        let r = c.response().await;
+        assert_eq!(r.status_line, "HTTP/1.1 408 Request Timeout");
+        assert!(start.elapsed() >= Duration::from_millis(150));
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+        server.shutdown().await;
+    });
+}
+
 #[test]
 fn handler_panic_is_500_and_the_connection_keeps_serving() {
     rt().block_on(async {

@@ -13,16 +13,20 @@
 //! status (400, 408, 413, 431, 501) and `Connection: close`; an I/O error or
 //! an early EOF just closes the connection.
 
+use std::future::Future;
 use std::io;
 use std::mem::MaybeUninit;
 use std::net::SocketAddr;
+use std::ops::Range;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::{Buf, Bytes, BytesMut};
 use corio_reactor::net::TcpStream;
-use corio_timer::{timeout, timeout_at};
-use futures_lite::{future, AsyncReadExt, AsyncWriteExt, StreamExt};
+use corio_timer::{sleep_until, timeout, Sleep};
+use futures_lite::{future, AsyncRead, AsyncReadExt, AsyncWriteExt, StreamExt};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Version};
 
@@ -31,7 +35,7 @@ use crate::proto;
 use super::request::Request;
 use super::response::{Body, Response};
 use super::router::Router;
-use super::{Config, Shared};
+use super::{Config, IdleSlot, Shared};
 
 /// Why a connection stops.
 enum Stop {
@@ -85,7 +89,46 @@ struct Conn {
     out: Vec<u8>,
     cfg: Arc<Config>,
     shared: Arc<Shared>,
+    /// Where the shutdown finds this connection while it waits idle.
+    idle: Arc<IdleSlot>,
+    /// The head and idle deadlines' timer.
+    timer: HeadTimer,
+    /// [`parse_head`]'s list of header names and value positions, kept
+    /// between requests.
+    spans: Vec<(HeaderName, Range<usize>)>,
     peer: SocketAddr,
+}
+
+/// The timer of a connection's head and idle deadlines, kept from request to
+/// request. Moving its deadline later costs nothing: the timer goes off at
+/// the old deadline, sees the new one and re-arms for it. So a request on a
+/// kept-alive connection arms and cancels no timer of its own; it polls the
+/// one that is there.
+struct HeadTimer(Option<Sleep>);
+
+impl HeadTimer {
+    /// `Ready` once `at` has passed; otherwise the task is woken by then.
+    fn poll_expired(&mut self, at: Instant, cx: &mut Context<'_>) -> Poll<()> {
+        let sleep = self.0.get_or_insert_with(|| sleep_until(at));
+        loop {
+            if sleep.deadline() > at {
+                sleep.reset(at);
+            }
+            ready!(Pin::new(&mut *sleep).poll(cx));
+            if sleep.deadline() >= at {
+                return Poll::Ready(());
+            }
+            // It went off at an earlier deadline that has since moved.
+            sleep.reset(at);
+        }
+    }
+}
+
+/// What ended a wait for request bytes.
+enum Woken {
+    Read(io::Result<usize>),
+    Shutdown,
+    Elapsed,
 }
 
 /// Serves one accepted connection until it closes.
@@ -95,6 +138,7 @@ pub(super) async fn serve(
     router: Arc<Router>,
     cfg: Arc<Config>,
     shared: Arc<Shared>,
+    idle: Arc<IdleSlot>,
 ) {
     let _ = io.set_nodelay(true);
     let mut conn = Conn {
@@ -104,6 +148,9 @@ pub(super) async fn serve(
         out: Vec::new(),
         cfg,
         shared,
+        idle,
+        timer: HeadTimer(None),
+        spans: Vec::new(),
         peer,
     };
     if let Err(Stop::Reply(status)) = conn.run(&router).await {
@@ -174,14 +221,8 @@ impl Conn {
         let idle_deadline = Instant::now() + self.cfg.idle_timeout;
         loop {
             if !self.buf.is_empty() {
-                match parse_head(&self.buf, self.cfg.max_headers)? {
-                    Some((head, len)) => {
-                        if len > self.cfg.max_head_size {
-                            return Err(Stop::Reply(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE));
-                        }
-                        self.buf.advance(len);
-                        return Ok(Some(head));
-                    }
+                match parse_head(&mut self.buf, &self.cfg, &mut self.spans)? {
+                    Some(head) => return Ok(Some(head)),
                     None if self.buf.len() > self.cfg.max_head_size => {
                         return Err(Stop::Reply(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE));
                     }
@@ -198,37 +239,41 @@ impl Conn {
                     d
                 }
             };
-            let shared = Arc::clone(&self.shared);
-            let (io, scratch) = (&mut self.io, &mut self.scratch);
-            let read = async move { Some(io.read(scratch).await) };
-            let read = timeout_at(until, async {
-                if idle {
+            let (shared, idle_slot, timer) = (&*self.shared, &*self.idle, &mut self.timer);
+            let (io, scratch) = (&mut self.io, &mut self.scratch[..]);
+            // The read first: bytes that are there are taken even at the
+            // deadline or the shutdown.
+            let woken = future::poll_fn(|cx| {
+                if let Poll::Ready(r) = Pin::new(&mut *io).poll_read(cx, scratch) {
+                    Poll::Ready(Woken::Read(r))
+                } else if idle && shared.poll_idle_shutdown(idle_slot, cx).is_ready() {
                     // Between requests a shutdown closes the connection.
-                    future::or(read, async {
-                        shared.wait_shutdown().await;
-                        None
-                    })
-                    .await
+                    Poll::Ready(Woken::Shutdown)
+                } else if timer.poll_expired(until, cx).is_ready() {
+                    Poll::Ready(Woken::Elapsed)
                 } else {
-                    read.await
+                    Poll::Pending
                 }
-            });
-            let n = match read.await {
-                Err(_elapsed) if idle => return Ok(None),
-                Err(_elapsed) => return Err(Stop::Reply(StatusCode::REQUEST_TIMEOUT)),
+            })
+            .await;
+            let n = match woken {
+                Woken::Elapsed if idle => return Ok(None),
+                Woken::Elapsed => return Err(Stop::Reply(StatusCode::REQUEST_TIMEOUT)),
                 // Shutting down while idle. A request that already reached
                 // the socket (its readiness maybe not yet reported) is
                 // served; only a silent connection closes.
-                Ok(None) => match std::io::Read::read(&mut self.io.get_ref(), &mut self.scratch) {
-                    Ok(n) if n > 0 => n,
-                    _ => return Ok(None),
-                },
-                Ok(Some(Err(e))) => return Err(e.into()),
-                Ok(Some(Ok(0))) => {
+                Woken::Shutdown => {
+                    match std::io::Read::read(&mut self.io.get_ref(), &mut self.scratch) {
+                        Ok(n) if n > 0 => n,
+                        _ => return Ok(None),
+                    }
+                }
+                Woken::Read(Err(e)) => return Err(e.into()),
+                Woken::Read(Ok(0)) => {
                     // EOF: fine between requests, a vanished client otherwise.
                     return if idle { Ok(None) } else { Err(Stop::Close) };
                 }
-                Ok(Some(Ok(n))) => n,
+                Woken::Read(Ok(n)) => n,
             };
             self.buf.extend_from_slice(&self.scratch[..n]);
             if deadline.is_none() {
@@ -511,15 +556,20 @@ fn trim_ows(mut s: &[u8]) -> &[u8] {
 /// The most header slots [`parse_head`] keeps on the stack.
 const STACK_HEADERS: usize = 128;
 
-/// Parses a request head from `buf`: `Ok(None)` if it is not complete yet,
-/// `Ok(Some((head, len)))` with the head's length in bytes.
-fn parse_head(buf: &[u8], max_headers: usize) -> Result<Option<(Head, usize)>, Stop> {
+/// Parses a request head at the start of `buf`: `Ok(None)` if it is not
+/// complete yet; otherwise the head, whose bytes are taken off `buf`.
+fn parse_head(
+    buf: &mut BytesMut,
+    cfg: &Config,
+    spans: &mut Vec<(HeaderName, Range<usize>)>,
+) -> Result<Option<Head>, Stop> {
     let bad = || Stop::Reply(StatusCode::BAD_REQUEST);
     // Header slots: on the stack for the usual limits, and left uninitialized
     // (httparse writes the ones it uses), so a request head costs neither an
     // allocation nor the clearing of `max_headers` slots.
     let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
     let mut heap = Vec::new();
+    let max_headers = cfg.max_headers;
     let slots = if max_headers <= STACK_HEADERS {
         &mut stack[..max_headers]
     } else {
@@ -528,6 +578,9 @@ fn parse_head(buf: &[u8], max_headers: usize) -> Result<Option<(Head, usize)>, S
     };
     let mut req = httparse::Request::new(&mut []);
     let len = match req.parse_with_uninit_headers(buf, slots) {
+        Ok(httparse::Status::Complete(len)) if len > cfg.max_head_size => {
+            return Err(Stop::Reply(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE))
+        }
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(httparse::Error::TooManyHeaders) => {
@@ -566,16 +619,25 @@ fn parse_head(buf: &[u8], max_headers: usize) -> Result<Option<(Head, usize)>, S
     } else {
         path
     };
-    let mut headers = HeaderMap::with_capacity(req.headers.len());
+    // The values are not copied out: the head becomes one shared `Bytes`
+    // and each value a slice of it (a reference count, no allocation).
+    // Until the split, a value is its position in `buf`.
+    spans.clear();
     let mut conn_headers = false;
     for h in req.headers.iter() {
         let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| bad())?;
-        let value = HeaderValue::from_bytes(h.value).map_err(|_| bad())?;
         conn_headers = conn_headers
             || name == header::TRANSFER_ENCODING
             || name == header::CONTENT_LENGTH
             || name == header::CONNECTION
             || name == header::EXPECT;
+        let start = h.value.as_ptr() as usize - buf.as_ptr() as usize;
+        spans.push((name, start..start + h.value.len()));
+    }
+    let raw = buf.split_to(len).freeze();
+    let mut headers = HeaderMap::with_capacity(spans.len());
+    for (name, range) in spans.drain(..) {
+        let value = HeaderValue::from_maybe_shared(raw.slice(range)).map_err(|_| bad())?;
         headers.append(name, value);
     }
     let head = Head {
@@ -586,7 +648,7 @@ fn parse_head(buf: &[u8], max_headers: usize) -> Result<Option<(Head, usize)>, S
         headers,
         conn_headers,
     };
-    Ok(Some((head, len)))
+    Ok(Some(head))
 }
 
 /// Decides how the body is delimited; rejects ambiguous framing (request
@@ -755,9 +817,17 @@ mod tests {
         assert_eq!(http_date(leap), "Tue, 29 Feb 2000 00:00:00 GMT");
     }
 
+    fn parse(raw: &[u8]) -> Result<Option<Head>, Stop> {
+        let cfg = Config {
+            max_headers: 16,
+            ..Config::default()
+        };
+        parse_head(&mut BytesMut::from(raw), &cfg, &mut Vec::new())
+    }
+
     fn head(raw: &str) -> Head {
-        match parse_head(raw.as_bytes(), 16) {
-            Ok(Some((h, _))) => h,
+        match parse(raw.as_bytes()) {
+            Ok(Some(h)) => h,
             _ => panic!("did not parse: {raw:?}"),
         }
     }
@@ -836,12 +906,9 @@ mod tests {
         );
         assert_eq!(head("GET http://x.org HTTP/1.1\r\n\r\n").path, "/");
         assert!(matches!(
-            parse_head(b"GET a HTTP/1.1\r\n\r\n", 16),
+            parse(b"GET a HTTP/1.1\r\n\r\n"),
             Err(Stop::Reply(StatusCode::BAD_REQUEST))
         ));
-        assert!(matches!(
-            parse_head(b"GET / HTTP/1.1\r\nHost", 16),
-            Ok(None)
-        ));
+        assert!(matches!(parse(b"GET / HTTP/1.1\r\nHost"), Ok(None)));
     }
 }

@@ -164,3 +164,72 @@ impl Events {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::net::Shutdown;
+    use std::os::unix::net::UnixStream;
+    use std::time::Instant;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    fn events(poller: &Poller, timeout: Duration) -> Vec<Readiness> {
+        let mut events = Events::new();
+        poller.wait(&mut events, Some(timeout)).unwrap();
+        events.iter().collect()
+    }
+
+    /// A notification ends one wait (however many were sent), is not
+    /// reported as an event, and the next wait blocks again: the eventfd is
+    /// edge-triggered, so it needs neither a read nor a re-arm.
+    #[test]
+    fn a_notification_ends_one_wait_only() {
+        let poller = Poller::new().unwrap();
+        for _ in 0..3 {
+            poller.notify().unwrap();
+        }
+        let start = Instant::now();
+        assert!(events(&poller, Duration::from_secs(10)).is_empty());
+        assert!(start.elapsed() < Duration::from_secs(5));
+        let start = Instant::now();
+        assert!(events(&poller, 50 * MS).is_empty());
+        assert!(start.elapsed() >= 45 * MS, "{:?}", start.elapsed());
+    }
+
+    /// Each direction is reported when it becomes ready, once (edge-triggered);
+    /// a re-arm reports what is ready now; the peer's end of stream comes
+    /// with `read_closed`.
+    #[test]
+    fn edges_rearm_and_the_end_of_stream() {
+        let poller = Poller::new().unwrap();
+        let (a, b) = UnixStream::pair().unwrap();
+        b.set_nonblocking(true).unwrap();
+        poller.add(b.as_fd(), 7).unwrap();
+        // A new socket is writable at once, and nothing more.
+        let first = events(&poller, 10 * MS);
+        assert_eq!(first.len(), 1);
+        assert!(first[0].writable && !first[0].readable && !first[0].read_closed);
+        assert_eq!(first[0].key, 7);
+        assert!(events(&poller, 10 * MS).is_empty(), "edge-triggered: no repeat");
+
+        (&a).write_all(b"x").unwrap();
+        let data = events(&poller, 1000 * MS);
+        assert!(data.iter().any(|e| e.key == 7 && e.readable && !e.read_closed));
+
+        // Nothing new happened, but a re-arm reports the unread byte again.
+        poller.rearm(b.as_fd(), 7).unwrap();
+        let again = events(&poller, 1000 * MS);
+        assert!(again.iter().any(|e| e.key == 7 && e.readable));
+
+        a.shutdown(Shutdown::Write).unwrap();
+        let closed = events(&poller, 1000 * MS);
+        assert!(closed.iter().any(|e| e.key == 7 && e.readable && e.read_closed));
+
+        poller.delete(b.as_fd()).unwrap();
+        (&a).write_all(b"y").unwrap_err(); // the write side is shut down
+        drop(a);
+        assert!(events(&poller, 10 * MS).is_empty(), "deleted: no events");
+    }
+}

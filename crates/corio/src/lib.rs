@@ -44,8 +44,8 @@
 //!   [`LocalExecutor`], [`block_on`], [`Task`], [`JoinError`].
 //! * [`corio-timer`](corio_timer): the timer wheel — [`sleep`], [`timeout`],
 //!   [`time::Interval`].
-//! * [`corio-reactor`](corio_reactor): the I/O driver over `polling` — [`Async`],
-//!   the sockets in [`net`].
+//! * [`corio-reactor`](corio_reactor): the I/O driver (epoll on Linux,
+//!   `polling` elsewhere) — [`Async`], the sockets in [`net`].
 //! * `corio-macros`: [`#[corio::main]`](main) and [`#[corio::test]`](test).
 //!
 //! The runtime wires them together: an idle worker waits in the reactor

@@ -212,11 +212,16 @@ mod tests {
         assert_eq!(first.len(), 1);
         assert!(first[0].writable && !first[0].readable && !first[0].read_closed);
         assert_eq!(first[0].key, 7);
-        assert!(events(&poller, 10 * MS).is_empty(), "edge-triggered: no repeat");
+        assert!(
+            events(&poller, 10 * MS).is_empty(),
+            "edge-triggered: no repeat"
+        );
 
         (&a).write_all(b"x").unwrap();
         let data = events(&poller, 1000 * MS);
-        assert!(data.iter().any(|e| e.key == 7 && e.readable && !e.read_closed));
+        assert!(data
+            .iter()
+            .any(|e| e.key == 7 && e.readable && !e.read_closed));
 
         // Nothing new happened, but a re-arm reports the unread byte again.
         poller.rearm(b.as_fd(), 7).unwrap();
@@ -225,7 +230,9 @@ mod tests {
 
         a.shutdown(Shutdown::Write).unwrap();
         let closed = events(&poller, 1000 * MS);
-        assert!(closed.iter().any(|e| e.key == 7 && e.readable && e.read_closed));
+        assert!(closed
+            .iter()
+            .any(|e| e.key == 7 && e.readable && e.read_closed));
 
         poller.delete(b.as_fd()).unwrap();
         (&a).write_all(b"y").unwrap_err(); // the write side is shut down

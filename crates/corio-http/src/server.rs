@@ -195,7 +195,8 @@ impl<F> Drop for Wait<'_, F> {
 /// State shared by the accept loop, the connections and the handles.
 struct Shared {
     shutting_down: AtomicBool,
-    /// Woken when the shutdown begins: the accept loop and idle connections.
+    /// Woken when the shutdown begins: the accept loop. (Idle connections
+    /// are woken through their slots in `conns`.)
     shutdown: Notifier,
     /// Live connection tasks by id, with their idle slots; each task
     /// removes itself when it ends.

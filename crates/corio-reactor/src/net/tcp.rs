@@ -664,7 +664,9 @@ impl TcpStream {
 impl TryFrom<std::net::TcpStream> for TcpStream {
     type Error = io::Error;
 
-    /// Registers a connected std stream (making it non-blocking).
+    /// Registers a connected std stream (making it non-blocking, and on
+    /// Linux turning on its `TCP_INQ` option, which only adds a report to
+    /// `recvmsg` calls that ask for it).
     fn try_from(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         Ok(TcpStream::from_async(Async::new(stream)?))
     }

@@ -108,6 +108,9 @@ struct Server {
     accepts: Arc<AtomicUsize>,
     handshake_failures: Arc<AtomicUsize>,
     seen: Arc<Mutex<Vec<Seen>>>,
+    /// TLS connections the client closed with a `close_notify` (the server's
+    /// read ended cleanly, not with an unexpected EOF).
+    clean_closes: Arc<AtomicUsize>,
     _task: corio::task::Task<()>,
 }
 
@@ -124,6 +127,9 @@ impl Server {
     fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
     }
+    fn clean_closes(&self) -> usize {
+        self.clean_closes.load(Ordering::SeqCst)
+    }
 }
 
 /// Starts a server presenting `config` to TLS clients and answering every
@@ -139,14 +145,26 @@ where
     let seen = Arc::new(Mutex::new(Vec::new()));
     let script: Arc<Script> = Arc::new(script);
     let acceptor = futures_rustls::TlsAcceptor::from(config);
-    let (a, h, s) = (accepts.clone(), handshake_failures.clone(), seen.clone());
+    let clean_closes = Arc::new(AtomicUsize::new(0));
+    let (a, h, s, c) = (
+        accepts.clone(),
+        handshake_failures.clone(),
+        seen.clone(),
+        clean_closes.clone(),
+    );
     let task = corio::spawn(async move {
         loop {
             let Ok((mut tcp, _)) = listener.accept().await else {
                 return;
             };
             a.fetch_add(1, Ordering::SeqCst);
-            let (acceptor, h, s, script) = (acceptor.clone(), h.clone(), s.clone(), script.clone());
+            let (acceptor, h, s, c, script) = (
+                acceptor.clone(),
+                h.clone(),
+                s.clone(),
+                c.clone(),
+                script.clone(),
+            );
             corio::spawn(async move {
                 let mut first = [0u8; 1];
                 if tcp.read_exact(&mut first).await.is_err() {
@@ -158,13 +176,17 @@ where
                 };
                 if first[0] == 0x16 {
                     match acceptor.accept(stream).await {
-                        Ok(tls) => serve_conn(tls, true, &s, &*script).await,
+                        Ok(tls) => {
+                            if serve_conn(tls, true, &s, &*script).await {
+                                c.fetch_add(1, Ordering::SeqCst);
+                            }
+                        }
                         Err(_) => {
                             h.fetch_add(1, Ordering::SeqCst);
                         }
                     }
                 } else {
-                    serve_conn(stream, false, &s, &*script).await;
+                    let _ = serve_conn(stream, false, &s, &*script).await;
                 }
             })
             .detach();
@@ -175,6 +197,7 @@ where
         accepts,
         handshake_failures,
         seen,
+        clean_closes,
         _task: task,
     }
 }
@@ -219,8 +242,10 @@ impl AsyncWrite for Prefixed {
 }
 
 /// Serves requests (heads only: these tests send no request body) until the
-/// client closes or the script says to close.
-async fn serve_conn<S>(mut stream: S, tls: bool, log: &Mutex<Vec<Seen>>, script: &Script)
+/// client closes or the script says to close. Returns whether the client
+/// closed cleanly: a read that ended with `Ok(0)` (over TLS, only after a
+/// `close_notify`; a bare TCP close is an error there).
+async fn serve_conn<S>(mut stream: S, tls: bool, log: &Mutex<Vec<Seen>>, script: &Script) -> bool
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -232,7 +257,8 @@ where
                 break i + 4;
             }
             match stream.read(&mut tmp).await {
-                Ok(0) | Err(_) => return,
+                Ok(0) => return true,
+                Err(_) => return false,
                 Ok(n) => buf.extend_from_slice(&tmp[..n]),
             }
         };
@@ -242,15 +268,15 @@ where
         log.lock().unwrap().push(seen.clone());
         let (reply, then) = script(&seen);
         if stream.write_all(&reply).await.is_err() || stream.flush().await.is_err() {
-            return;
+            return false;
         }
         match then {
             Then::KeepAlive => {}
             Then::Close => {
                 let _ = stream.close().await;
-                return;
+                return false;
             }
-            Then::Abort => return,
+            Then::Abort => return false,
         }
     }
 }
@@ -423,6 +449,34 @@ fn server_closing_an_idle_tls_connection_is_not_an_error() {
         }
         // The server read each request once: nothing was answered twice.
         assert_eq!(srv.seen().len(), 8);
+    });
+}
+
+/// Connections the session lets go (here: all of them, with the session)
+/// end with a `close_notify`, so the server reads an orderly end of stream
+/// instead of a truncation.
+#[test]
+fn dropped_tls_connections_close_with_close_notify() {
+    let ca = Ca::new("corio test CA");
+    run(async {
+        let srv = server(ca.server(&["localhost"]), |_| {
+            (ok(b"hi", ""), Then::KeepAlive)
+        })
+        .await;
+        let session = trusting(&ca);
+        let url = format!("https://localhost:{}/", srv.port());
+        let two = futures_lite::future::zip(session.get(&url).send(), session.get(&url).send());
+        let (a, b) = two.await;
+        assert_eq!(a.unwrap().text().await.unwrap(), "hi");
+        assert_eq!(b.unwrap().text().await.unwrap(), "hi");
+        let opened = srv.accepts();
+        assert!((1..=2).contains(&opened), "{opened}");
+        drop(session);
+        let start = std::time::Instant::now();
+        while srv.clean_closes() < opened && start.elapsed() < Duration::from_secs(5) {
+            corio::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(srv.clean_closes(), opened);
     });
 }
 

@@ -57,6 +57,28 @@ impl fmt::Debug for Io {
     }
 }
 
+/// A TLS connection that is dropped (idle too long, the pool full, the
+/// session gone, a response abandoned) says goodbye with a `close_notify`
+/// alert, as TLS asks, so that the server sees an orderly close rather than
+/// a truncation. Best effort and without waiting: the alert is written only
+/// if the socket takes it at once.
+#[cfg(feature = "tls")]
+impl Drop for Io {
+    fn drop(&mut self) {
+        if let Io::Tls(stream) = self {
+            let (tcp, tls) = stream.get_mut();
+            tls.send_close_notify();
+            let mut socket = tcp.get_ref();
+            while tls.wants_write() {
+                match tls.write_tls(&mut socket) {
+                    Ok(n) if n > 0 => {}
+                    _ => break,
+                }
+            }
+        }
+    }
+}
+
 impl AsyncRead for Io {
     fn poll_read(
         self: Pin<&mut Self>,

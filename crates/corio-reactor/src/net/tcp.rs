@@ -126,8 +126,8 @@ impl TcpListener {
     /// .unwrap();
     /// ```
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, peer) = self.inner.read_with(|l| l.accept()).await?;
-        Ok((TcpStream::try_from(stream)?, peer))
+        let (stream, peer) = self.inner.read_with(accept_nonblocking).await?;
+        Ok((TcpStream::from_async(Async::new_nonblocking(stream)?), peer))
     }
 
     /// A stream of incoming connections: `accept` in a loop.
@@ -234,11 +234,39 @@ impl Stream for Incoming<'_> {
     type Item = io::Result<TcpStream>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let accepted = std::task::ready!(self.listener.inner.poll_read_with(cx, |l| l.accept()));
-        Poll::Ready(Some(
-            accepted.and_then(|(stream, _)| TcpStream::try_from(stream)),
-        ))
+        let accepted =
+            std::task::ready!(self.listener.inner.poll_read_with(cx, accept_nonblocking));
+        Poll::Ready(Some(accepted.and_then(|(stream, _)| {
+            Ok(TcpStream::from_async(Async::new_nonblocking(stream)?))
+        })))
     }
+}
+
+/// Accepts one connection, already in non-blocking mode. On Linux `accept4`
+/// creates it so, which saves the two `fcntl` calls of making it
+/// non-blocking afterwards.
+#[cfg(target_os = "linux")]
+fn accept_nonblocking(
+    listener: &std::net::TcpListener,
+) -> io::Result<(std::net::TcpStream, SocketAddr)> {
+    use rustix::net::{acceptfrom_with, SocketFlags};
+    let (fd, addr) = acceptfrom_with(listener, SocketFlags::NONBLOCK | SocketFlags::CLOEXEC)?;
+    let stream = std::net::TcpStream::from(fd);
+    let peer = match addr.and_then(|a| SocketAddr::try_from(a).ok()) {
+        Some(peer) => peer,
+        None => stream.peer_addr()?,
+    };
+    Ok((stream, peer))
+}
+
+/// Accepts one connection and puts it in non-blocking mode.
+#[cfg(not(target_os = "linux"))]
+fn accept_nonblocking(
+    listener: &std::net::TcpListener,
+) -> io::Result<(std::net::TcpStream, SocketAddr)> {
+    let (stream, peer) = listener.accept()?;
+    stream.set_nonblocking(true)?;
+    Ok((stream, peer))
 }
 
 /// A TCP connection; asyncio's `open_connection` (reader and writer in one).
@@ -606,7 +634,13 @@ fn bind_one(addr: SocketAddr) -> io::Result<TcpListener> {
 
 /// Connects one socket to one address, without blocking.
 async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    // On Linux the socket is created non-blocking (no `fcntl` calls).
+    #[cfg(target_os = "linux")]
+    let kind = Type::STREAM.nonblocking();
+    #[cfg(not(target_os = "linux"))]
+    let kind = Type::STREAM;
+    let socket = Socket::new(Domain::for_address(addr), kind, Some(Protocol::TCP))?;
+    #[cfg(not(target_os = "linux"))]
     socket.set_nonblocking(true)?;
     match socket.connect(&addr.into()) {
         Ok(()) => {}

@@ -436,17 +436,25 @@ impl<T: AsFd> Async<T> {
         self.poll_io(WRITE, cx, op, |_| Used::Unknown)
     }
 
-    /// A stream read into `len` bytes of buffer: a short read (`0 < n < len`)
+    /// A stream read into `bufs`: a short read (`0 < n <` their length)
     /// drained the socket, and the OS reports the next data (or the end of
     /// stream) as an event; see [`Source::clear_drained`] for when the
     /// readiness is kept anyway.
     pub(crate) fn poll_read_stream(
         &self,
         cx: &mut Context<'_>,
-        len: usize,
-        op: impl FnMut(&T) -> io::Result<usize>,
-    ) -> Poll<io::Result<usize>> {
-        self.poll_io(READ, cx, op, |&n| Used::short(n, len))
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>>
+    where
+        for<'a> &'a T: Read,
+    {
+        let len = bufs.iter().map(|b| b.len()).sum();
+        self.poll_io(
+            READ,
+            cx,
+            |mut io| io.read_vectored(bufs),
+            |&n| Used::short(n, len),
+        )
     }
 
     /// A stream write of `len` bytes: a short write (`0 < n < len`) filled

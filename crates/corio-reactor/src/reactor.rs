@@ -520,9 +520,8 @@ impl PollGuard<'_> {
             }
         }
         for (source, ev) in ready.drain(..) {
-            let (readable, writable) = (ev.readable || ev.read_closed, ev.writable);
-            let bits = (usize::from(readable) << READ)
-                | (usize::from(writable) << WRITE)
+            let bits = (usize::from(ev.readable) << READ)
+                | (usize::from(ev.writable) << WRITE)
                 | if ev.read_closed { READ_CLOSED } else { 0 };
             if bits == 0 {
                 continue;
@@ -537,10 +536,10 @@ impl PollGuard<'_> {
             let _ = source
                 .readiness
                 .fetch_update(SeqCst, SeqCst, |r| Some(r.wrapping_add(TICK) | bits));
-            if readable {
+            if ev.readable {
                 state.dirs[READ].notify_all(wakers);
             }
-            if writable {
+            if ev.writable {
                 state.dirs[WRITE].notify_all(wakers);
             }
         }

@@ -673,9 +673,9 @@ impl TcpStream {
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
-        let len = bufs.iter().map(|b| b.len()).sum();
         #[cfg(target_os = "linux")]
         {
+            let len = bufs.iter().map(|b| b.len()).sum();
             self.inner
                 .poll_io(
                     crate::reactor::READ,
@@ -690,8 +690,7 @@ impl TcpStream {
                 .map_ok(|(n, _)| n)
         }
         #[cfg(not(target_os = "linux"))]
-        self.inner
-            .poll_read_stream(cx, len, |mut s| std::io::Read::read_vectored(&mut s, bufs))
+        self.inner.poll_read_stream(cx, bufs)
     }
 }
 

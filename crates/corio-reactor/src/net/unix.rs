@@ -404,9 +404,7 @@ impl UnixStream {
         cx: &mut std::task::Context<'_>,
         bufs: &mut [std::io::IoSliceMut<'_>],
     ) -> std::task::Poll<io::Result<usize>> {
-        let len = bufs.iter().map(|b| b.len()).sum();
-        self.inner
-            .poll_read_stream(cx, len, |mut s| std::io::Read::read_vectored(&mut s, bufs))
+        self.inner.poll_read_stream(cx, bufs)
     }
 }
 

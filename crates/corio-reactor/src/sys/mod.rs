@@ -38,7 +38,7 @@ pub(crate) struct Readiness {
     /// The fd became writable (space in the buffer, an error or a hang-up).
     pub(crate) writable: bool,
     /// The peer will send nothing more: every read from now on returns what
-    /// is left and then end of stream (or an error). Only reported where
-    /// [`REPORTS_READ_CLOSED`] is true.
+    /// is left and then end of stream (or an error). Comes with `readable`.
+    /// Only reported where [`REPORTS_READ_CLOSED`] is true.
     pub(crate) read_closed: bool,
 }

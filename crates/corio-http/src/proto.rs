@@ -59,7 +59,7 @@ mod tests;
 
 pub(crate) use decode::{BodyDecoder, DecodeStep};
 pub(crate) use encode::{encode_chunk, encode_last_chunk, encode_request_head, RequestBody};
-pub(crate) use framing::{body_kind, keep_alive, BodyKind};
+pub(crate) use framing::{body_kind, has_list_item, keep_alive, value_has_list_item, BodyKind};
 pub(crate) use head::{incomplete_head, parse_response_head, ResponseHead};
 
 /// Size limits for everything the codec reads from the peer.

@@ -1,7 +1,7 @@
 //! How a response body is delimited ([`body_kind`], RFC 9112 section 6.3) and
 //! whether the connection may be reused ([`keep_alive`]).
 
-use http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::{HeaderMap, Method, StatusCode, Version};
 
 use crate::Error;
@@ -180,12 +180,21 @@ fn trim_ows(mut s: &[u8]) -> &[u8] {
     s
 }
 
-fn has_connection_option(headers: &HeaderMap, option: &str) -> bool {
+/// Whether a `name` header's comma-separated list holds `item` (any case).
+pub(crate) fn has_list_item(headers: &HeaderMap, name: HeaderName, item: &str) -> bool {
     headers
-        .get_all(CONNECTION)
+        .get_all(name)
         .iter()
-        .flat_map(|value| list_items(value.as_bytes()))
-        .any(|item| item.eq_ignore_ascii_case(option.as_bytes()))
+        .any(|value| value_has_list_item(value, item))
+}
+
+/// Whether the comma-separated list `value` holds `item` (any case).
+pub(crate) fn value_has_list_item(value: &HeaderValue, item: &str) -> bool {
+    list_items(value.as_bytes()).any(|i| i.eq_ignore_ascii_case(item.as_bytes()))
+}
+
+fn has_connection_option(headers: &HeaderMap, option: &str) -> bool {
+    has_list_item(headers, CONNECTION, option)
 }
 
 /// Whether the connection may carry another request after this exchange.

@@ -459,7 +459,7 @@ impl Conn {
         }
         for (name, value) in &headers {
             if name == header::CONNECTION {
-                close = close || value_has_token(value, "close");
+                close = close || proto::value_has_list_item(value, "close");
                 continue;
             }
             if name == header::CONTENT_LENGTH || name == header::TRANSFER_ENCODING {
@@ -703,28 +703,13 @@ fn framing(head: &Head) -> Result<Framing, Stop> {
     Ok(Framing::Length(length.unwrap_or(0)))
 }
 
-fn has_token(headers: &HeaderMap, name: HeaderName, token: &str) -> bool {
-    headers
-        .get_all(name)
-        .iter()
-        .any(|v| value_has_token(v, token))
-}
-
-/// Whether the comma-separated list `value` holds `token` (any case).
-fn value_has_token(value: &HeaderValue, token: &str) -> bool {
-    value
-        .to_str()
-        .map(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
-        .unwrap_or(false)
-}
-
 fn wants_keep_alive(head: &Head) -> bool {
     if !head.conn_headers {
         return head.version == Version::HTTP_11;
     }
     match head.version {
-        Version::HTTP_11 => !has_token(&head.headers, header::CONNECTION, "close"),
-        _ => has_token(&head.headers, header::CONNECTION, "keep-alive"),
+        Version::HTTP_11 => !proto::has_list_item(&head.headers, header::CONNECTION, "close"),
+        _ => proto::has_list_item(&head.headers, header::CONNECTION, "keep-alive"),
     }
 }
 
@@ -732,7 +717,7 @@ fn wants_keep_alive(head: &Head) -> bool {
 fn expects_continue(head: &Head) -> bool {
     head.version == Version::HTTP_11
         && head.conn_headers
-        && has_token(&head.headers, header::EXPECT, "100-continue")
+        && proto::has_list_item(&head.headers, header::EXPECT, "100-continue")
 }
 
 /// Calls `f` with the IMF-fixdate of the current second, formatted at most

@@ -18,15 +18,18 @@
 //! `elapsed`'s current top-level block go to the *overflow list* and move into
 //! the wheel when `elapsed` enters their block.
 //!
-//! Every entry lives in one [`Slab`]; the entries of a slot (or of the overflow
-//! list) form an intrusive doubly linked list through `prev`/`next` slab keys.
-//! The first entry of a list has, instead of a `prev` key, a tag naming its
-//! list ([`HEAD`] plus the level and slot, or [`HEAD_OVERFLOW`]), and a fired
-//! entry has [`FIRED`]: so an entry is a tick, a waker and two `u32`s, 32
-//! bytes, with the waker's non-null pointer left for the slab's own tag (one
-//! 32-byte slab slot per timer).
+//! Every entry lives in one arena, a `Vec` indexed by `u32` keys; the entries
+//! of a slot (or of the overflow list) form an intrusive doubly linked list
+//! through `prev`/`next` keys. The first entry of a list has, instead of a
+//! `prev` key, a tag naming its list ([`HEAD`] plus the level and slot, or
+//! [`HEAD_OVERFLOW`]), a fired entry has [`FIRED`], and a free one
+//! [`VACANT`], its `next` then linking the free list: so an entry is a tick,
+//! an optional waker and two `u32`s, 32 bytes, one per timer. (The arena is
+//! the `slab` crate's idea with the free list threaded through the same
+//! `next` field, which saves the enum match and the moves of a `Slab` on
+//! every insert and remove.)
 //! Inserting pushes on the front of a list; cancelling unlinks through
-//! `prev`/`next` and frees the slab entry: both O(1), no search. Each level
+//! `prev`/`next` and pushes the entry on the free list: both O(1), no search. Each level
 //! keeps a 64-bit occupancy mask, so finding the next non-empty slot is a
 //! rotate and a `trailing_zeros`.
 //!
@@ -58,14 +61,12 @@
 //!   block (hence later), and `overflow_min` is at most the smallest such
 //!   tick (a lower bound: cancelling the smallest does not rescan).
 //! * `elapsed` never goes backwards.
-//! * A fired entry is unlinked and stays in the slab, with its waker taken,
+//! * A fired entry is unlinked and stays in the arena, with its waker taken,
 //!   until its owner removes it: the wheel never frees a key by itself, so the
 //!   owner's key can never come to name someone else's entry.
 //! * `pending` counts the linked (not yet fired) entries.
 
 use std::task::Waker;
-
-use slab::Slab;
 
 /// Bits of a tick that index the slots of one level.
 const SLOT_BITS: u32 = 6;
@@ -91,6 +92,8 @@ const HEAD: u32 = 1 << 31;
 const HEAD_OVERFLOW: u32 = u32::MAX - 1;
 /// `prev` of an entry that has fired (linked in no list).
 const FIRED: u32 = u32::MAX;
+/// `prev` of a free arena entry (its `next` links the free list).
+const VACANT: u32 = u32::MAX - 2;
 
 /// The tag of the list of `level`'s `slot`.
 fn slot_tag(level: usize, slot: usize) -> u32 {
@@ -125,20 +128,14 @@ pub(crate) fn slot_for(tick: u64, level: usize) -> usize {
 #[derive(Debug)]
 struct Entry {
     tick: u64,
-    /// The task to wake. A no-op waker once taken (by firing), until
-    /// [`Wheel::update_waker`] stores a new one.
-    waker: Waker,
+    /// The task to wake; `None` once taken (by firing, or when the entry
+    /// was freed), until [`Wheel::update_waker`] stores a new one.
+    waker: Option<Waker>,
     /// The previous entry's key, the list's tag if this is the first entry
-    /// ([`HEAD`], [`HEAD_OVERFLOW`]), or [`FIRED`].
+    /// ([`HEAD`], [`HEAD_OVERFLOW`]), [`FIRED`] or [`VACANT`].
     prev: u32,
+    /// The next entry's key in its list, or in the free list.
     next: u32,
-}
-
-impl Entry {
-    /// Takes the waker, leaving a no-op one.
-    fn take_waker(&mut self) -> Waker {
-        std::mem::replace(&mut self.waker, Waker::noop().clone())
-    }
 }
 
 /// One level: a list head per slot and a mask of the non-empty slots.
@@ -167,7 +164,11 @@ pub(crate) enum Poll {
 /// The timer wheel. See the module docs.
 #[derive(Debug)]
 pub(crate) struct Wheel {
-    entries: Slab<Entry>,
+    entries: Vec<Entry>,
+    /// The first free entry of `entries`, or [`NIL`].
+    free: u32,
+    /// Entries in use (linked or fired).
+    used: usize,
     levels: [Level; LEVELS],
     overflow: u32,
     overflow_min: u64,
@@ -179,7 +180,9 @@ impl Wheel {
     /// An empty wheel at tick 0.
     pub(crate) const fn new() -> Wheel {
         Wheel {
-            entries: Slab::new(),
+            entries: Vec::new(),
+            free: NIL,
+            used: 0,
             levels: [Level::EMPTY; LEVELS],
             overflow: NIL,
             overflow_min: u64::MAX,
@@ -198,24 +201,38 @@ impl Wheel {
         self.pending
     }
 
-    /// Entries in the slab, fired or not.
+    /// Entries in use, fired or not.
     pub(crate) fn registered(&self) -> usize {
-        self.entries.len()
+        self.used
     }
 
     /// Adds an entry that fires at `tick`, which must be after `elapsed`.
     pub(crate) fn insert(&mut self, tick: u64, waker: Waker) -> u32 {
         debug_assert!(tick > self.elapsed);
-        let key = self.entries.insert(Entry {
+        let entry = Entry {
             tick,
-            waker,
+            waker: Some(waker),
             prev: FIRED,
             next: NIL,
-        });
-        let key = u32::try_from(key)
-            .ok()
-            .filter(|&k| k < HEAD)
-            .expect("corio-timer: more than 2 billion timers registered at once");
+        };
+        let key = match self.free {
+            NIL => {
+                let key = u32::try_from(self.entries.len())
+                    .ok()
+                    .filter(|&k| k < HEAD)
+                    .expect("corio-timer: more than 2 billion timers registered at once");
+                self.entries.push(entry);
+                key
+            }
+            key => {
+                let slot = &mut self.entries[key as usize];
+                debug_assert_eq!(slot.prev, VACANT);
+                self.free = slot.next;
+                *slot = entry;
+                key
+            }
+        };
+        self.used += 1;
         self.link(key);
         self.pending += 1;
         key
@@ -224,14 +241,20 @@ impl Wheel {
     /// Removes the entry `key` (fired or not) and hands back its waker, to be
     /// dropped outside the lock.
     pub(crate) fn remove(&mut self, key: u32) -> Option<Waker> {
-        // A fired entry's waker went when it fired.
-        let linked = self.entries[key as usize].prev != FIRED;
-        if linked {
+        let prev = self.entries[key as usize].prev;
+        debug_assert_ne!(prev, VACANT, "removing a free timer entry");
+        if prev != FIRED {
             self.unlink(key);
             self.pending -= 1;
         }
-        let entry = self.entries.remove(key as usize);
-        linked.then_some(entry.waker)
+        let free = self.free;
+        let entry = &mut self.entries[key as usize];
+        entry.prev = VACANT;
+        entry.next = free;
+        self.free = key;
+        self.used -= 1;
+        // A fired entry's waker went when it fired.
+        entry.waker.take()
     }
 
     /// Whether `key` has fired.
@@ -247,10 +270,12 @@ impl Wheel {
         if entry.prev == FIRED {
             return Poll::Fired;
         }
-        if entry.waker.will_wake(waker) {
-            return Poll::Pending(None);
+        if let Some(old) = &entry.waker {
+            if old.will_wake(waker) {
+                return Poll::Pending(None);
+            }
         }
-        Poll::Pending(Some(std::mem::replace(&mut entry.waker, waker.clone())))
+        Poll::Pending(entry.waker.replace(waker.clone()))
     }
 
     /// Moves the entry `key` (fired or not) to `tick`. If `tick` is not after
@@ -267,7 +292,7 @@ impl Wheel {
         if tick <= self.elapsed {
             entry.prev = FIRED;
             self.pending -= 1;
-            return Some(entry.take_waker());
+            return entry.waker.take();
         }
         self.link(key);
         None
@@ -366,7 +391,7 @@ impl Wheel {
             if entry.tick <= start {
                 entry.prev = FIRED;
                 self.pending -= 1;
-                fired.push(entry.take_waker());
+                fired.extend(entry.waker.take());
                 count += 1;
             } else {
                 self.link(key);
@@ -398,7 +423,7 @@ impl Wheel {
         }
         due.sort_unstable();
         for &(_, key) in &due {
-            fired.push(self.entries[key as usize].take_waker());
+            fired.extend(self.entries[key as usize].waker.take());
         }
         due.len()
     }
@@ -517,7 +542,7 @@ mod tests {
 
     #[test]
     fn entries_stay_small() {
-        // Every registered timer pays for one slab slot.
+        // Every registered timer pays for one arena entry.
         assert!(
             std::mem::size_of::<Entry>() <= 40,
             "{}",
@@ -742,17 +767,34 @@ mod tests {
         assert_eq!(w.registered(), 0);
     }
 
-    /// One timer costs one 32-byte slab slot: `slab`'s entry is an enum of
-    /// `Vacant(usize)` and the value, which fits the waker's niche.
     #[test]
-    fn an_entry_fills_32_bytes_slab_tag_included() {
-        #[allow(dead_code)]
-        enum SlabEntry {
-            Vacant(usize),
-            Occupied(Entry),
-        }
+    fn freed_entries_are_reused_last_freed_first() {
+        let mut w = Wheel::new();
+        let a = w.insert(5, noop());
+        let b = w.insert(6, noop());
+        let c = w.insert(7, noop());
+        assert!(w.remove(a).is_some());
+        assert!(w.remove(c).is_some());
+        assert_eq!(w.registered(), 1);
+        // The free list hands back c, then a, then grows the arena.
+        assert_eq!(w.insert(8, noop()), c);
+        assert_eq!(w.insert(9, noop()), a);
+        assert_eq!(w.insert(10, noop()), 3);
+        assert_eq!((w.pending(), w.registered()), (4, 4));
+        // A fired entry keeps its key until removed, and gives no waker back.
+        assert_eq!(run(&mut w, 6), 1);
+        assert_eq!((w.pending(), w.registered()), (3, 4));
+        assert!(w.remove(b).is_none());
+        assert_eq!(w.insert(11, noop()), b);
+        assert_eq!(run(&mut w, 11), 4);
+        assert_eq!(w.pending(), 0);
+    }
+
+    /// One timer costs one 32-byte arena entry (the optional waker fits in
+    /// the waker's niche).
+    #[test]
+    fn an_entry_fills_32_bytes() {
         assert_eq!(std::mem::size_of::<Entry>(), 32);
-        assert_eq!(std::mem::size_of::<SlabEntry>(), 32);
     }
 
     #[test]

@@ -545,7 +545,7 @@ impl PollGuard<'_> {
         }
 
         let fired = if reactor.drives_timers {
-            corio_timer::driver::fire_expired(Instant::now())
+            corio_timer::driver::fire_expired()
         } else {
             0
         };

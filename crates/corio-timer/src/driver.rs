@@ -10,7 +10,7 @@
 //! 1. asks [`next_deadline`] and uses it as its poll timeout (none: block
 //!    without one),
 //! 2. blocks until I/O, the timeout, or its `notify` callback interrupts it,
-//! 3. calls [`fire_expired`] with the current time, which wakes every task
+//! 3. calls [`fire_expired`], which reads the clock and wakes every task
 //!    whose timer is due.
 //!
 //! `notify` is called (from the thread that inserted the timer, without any
@@ -51,7 +51,7 @@
 //!         }
 //!         *notified = false;
 //!         drop(notified);
-//!         driver::fire_expired(Instant::now());
+//!         driver::fire_expired();
 //!     }
 //! });
 //!
@@ -96,24 +96,22 @@ pub fn next_deadline() -> Option<Instant> {
     shared::next_deadline()
 }
 
-/// Fires (wakes) every timer whose deadline is at or before `now`; returns
-/// how many fired.
+/// Fires (wakes) every timer whose deadline has passed; returns how many
+/// fired.
 ///
-/// Pass the current time (a later `now` would fire timers early). Wakers are
-/// woken with no lock of this crate held, a few hundred at a time. Safe to
-/// call from any thread, with or without a claim, concurrently with timers
-/// being created and dropped.
+/// It reads the timers' own clock, so nothing can fire early whatever the
+/// caller's idea of the time. Wakers are woken with no lock of this crate
+/// held, a few hundred at a time. Safe to call from any thread, with or
+/// without a claim, concurrently with timers being created and dropped.
 ///
 /// # Examples
 ///
 /// ```
-/// use std::time::Instant;
-///
 /// // Nothing is due that is not already firing: usually 0, never a panic.
-/// let _fired: usize = corio_timer::driver::fire_expired(Instant::now());
+/// let _fired: usize = corio_timer::driver::fire_expired();
 /// ```
-pub fn fire_expired(now: Instant) -> usize {
-    shared::fire_expired(now)
+pub fn fire_expired() -> usize {
+    shared::fire_expired()
 }
 
 /// Takes over driving the timers; `None` if another driver holds them.

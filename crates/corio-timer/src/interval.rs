@@ -213,10 +213,10 @@ impl Interval {
     /// # });
     /// ```
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
-        let now = clock::now();
-        if self.sleep.poll_at(cx, now).is_pending() {
+        if self.sleep.poll_at(cx, clock::now_ns()).is_pending() {
             return Poll::Pending;
         }
+        let now = clock::now();
         let scheduled = self.sleep.deadline();
         let next = if now.saturating_duration_since(scheduled) > TOLERANCE {
             self.missed.next(scheduled, now, self.period)

@@ -586,20 +586,20 @@ impl<F: Future> Future for DeadlineScope<F> {
                 let armed = match when {
                     None => None,
                     Some(when) => {
-                        let now = clock::now();
-                        if when <= now {
+                        let sleep = sleep_until(when);
+                        let now = clock::now_ns();
+                        if sleep.deadline_ns() <= now {
                             // asyncio.timeout(0): the body never runs.
                             return Poll::Ready(expire(this.entry, this.timer, this.phase));
                         }
-                        Some((when, now))
+                        Some((sleep, now))
                     }
                 };
                 if let Poll::Ready(out) = this.future.poll(cx) {
                     // Done on the first poll: the timer never reaches the wheel.
                     return Poll::Ready(complete(this.entry, this.timer, this.phase, out));
                 }
-                if let Some((when, now)) = armed {
-                    let mut sleep = sleep_until(when);
+                if let Some((mut sleep, now)) = armed {
                     if sleep.poll_at(cx, now).is_ready() {
                         // The deadline passed while the body ran. Report it
                         // on the next poll, which starts at the outermost

@@ -6,19 +6,20 @@
 //! There is one [`Wheel`] per process, in a `static`, guarded by a
 //! [`Mutex`] together with the little state the drivers share. The timer
 //! handles ([`Sleep`](crate::Sleep), and through it `Timeout` and `Interval`)
-//! own a slab key each and call [`register`], [`update`], [`reset`] and
+//! own an arena key each and call [`register`], [`update`], [`reset`] and
 //! [`cancel`]; the driver side calls [`fire_expired`] and [`next_deadline`].
 //! Every one of those takes the lock once (`fire_expired` once per batch),
 //! does O(1) work on the wheel (firing: O(1) per timer fired or cascaded),
 //! and lets go.
 //!
-//! Time enters as `Instant`s read through the [`Clock`](crate::Clock) seam and
-//! becomes ticks of one millisecond since [`origin`], the first instant the
-//! crate looked at. A deadline rounds *up* to its tick ([`deadline_tick`]) and
-//! the present rounds *down* ([`now_tick`]), so a timer fires only when
-//! `deadline_tick <= now_tick`, which implies `deadline <= now`: never early.
-//! All of that arithmetic saturates; `u64::MAX` ticks (585 million years) is as
-//! far as the wheel can see, and it handles that.
+//! Time enters as nanosecond counts (see `clock.rs`) and becomes ticks of one
+//! millisecond since the first count the crate looked at
+//! ([`clock::origin_ns`]). A deadline rounds *up* to its tick
+//! ([`deadline_tick`]) and the present rounds *down* ([`now_tick`]), so a
+//! timer fires only when `deadline_tick <= now_tick`, which implies
+//! `deadline <= now`: never early. All of that arithmetic saturates; the
+//! largest count (584 years) is as far as the wheel can see, and it handles
+//! that.
 //!
 //! # Who drives the wheel
 //!
@@ -58,7 +59,7 @@
 //! protocol here for loom to explore; the kick rule above is the one argument
 //! to re-check when changing this file.
 
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
@@ -72,9 +73,8 @@ pub(crate) type Notify = Arc<dyn Fn() + Send + Sync>;
 /// wake them.
 const BATCH: usize = 256;
 
-/// Far enough in the future to never come, near enough to be an `Instant` on
-/// every platform (tokio's choice): about 30 years.
-const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+/// Nanoseconds per tick.
+const TICK_NS: u64 = 1_000_000;
 
 struct Shared {
     state: Mutex<State>,
@@ -108,48 +108,29 @@ fn lock() -> MutexGuard<'static, State> {
     SHARED.state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Tick 0: the first instant the crate looked at.
-fn origin() -> Instant {
-    static ORIGIN: OnceLock<Instant> = OnceLock::new();
-    *ORIGIN.get_or_init(clock::now)
+/// The tick of a deadline (a nanosecond count), rounded up (a timer never
+/// fires early).
+#[inline]
+pub(crate) fn deadline_tick(deadline: u64) -> u64 {
+    deadline
+        .saturating_sub(clock::origin_ns())
+        .div_ceil(TICK_NS)
 }
 
-/// The tick of a deadline, rounded up (a timer never fires early).
-pub(crate) fn deadline_tick(deadline: Instant) -> u64 {
-    let since = deadline.saturating_duration_since(origin());
-    let ms = since.as_millis() + u128::from(since.subsec_nanos() % 1_000_000 != 0);
-    u64::try_from(ms).unwrap_or(u64::MAX)
+/// The tick of the present (a nanosecond count), rounded down.
+fn now_tick(now: u64) -> u64 {
+    now.saturating_sub(clock::origin_ns()) / TICK_NS
 }
 
-/// The tick of the present, rounded down.
-fn now_tick(now: Instant) -> u64 {
-    let ms = now.saturating_duration_since(origin()).as_millis();
-    u64::try_from(ms).unwrap_or(u64::MAX)
-}
-
-/// The instant a tick starts at (saturating at a far-future instant).
-fn tick_instant(tick: u64) -> Instant {
-    let origin = origin();
-    origin
-        .checked_add(Duration::from_millis(tick))
-        .unwrap_or_else(|| far_future(origin))
+/// The nanosecond count a tick starts at (saturating).
+fn tick_ns(tick: u64) -> u64 {
+    clock::origin_ns().saturating_add(tick.saturating_mul(TICK_NS))
 }
 
 /// `now + dur`, or a far-future instant when that is not representable.
 pub(crate) fn deadline_after(now: Instant, dur: Duration) -> Instant {
-    now.checked_add(dur).unwrap_or_else(|| far_future(now))
-}
-
-/// An instant about 30 years after `now` (less if the platform's `Instant`
-/// cannot go that far).
-fn far_future(now: Instant) -> Instant {
-    let mut far = FAR_FUTURE;
-    loop {
-        if let Some(t) = now.checked_add(far) {
-            return t;
-        }
-        far /= 2;
-    }
+    now.checked_add(dur)
+        .unwrap_or_else(|| clock::far_future(now))
 }
 
 /// What an insertion must do once the lock is released.
@@ -250,15 +231,15 @@ pub(crate) fn next_deadline() -> Option<Instant> {
     let next = st.wheel.next_expiration();
     st.armed = next.unwrap_or(u64::MAX);
     drop(st);
-    next.map(tick_instant)
+    next.map(|tick| clock::instant_of(tick_ns(tick)))
 }
 
 /// See [`driver::fire_expired`](crate::driver::fire_expired).
-pub(crate) fn fire_expired(now: Instant) -> usize {
+pub(crate) fn fire_expired() -> usize {
     thread_local! {
         static SPARE: std::cell::Cell<Vec<Waker>> = const { std::cell::Cell::new(Vec::new()) };
     }
-    let now = now_tick(now);
+    let now = now_tick(clock::now_ns());
     // Taken, not borrowed: a waker that fires timers itself gets a fresh one.
     let mut fired = SPARE.try_with(|s| s.take()).unwrap_or_default();
     let mut total = 0;
@@ -337,16 +318,16 @@ fn helper_main() {
             continue;
         }
         let next = st.wheel.next_expiration();
-        let now = clock::now();
+        let now = clock::now_ns();
         match next {
             Some(tick) if tick <= now_tick(now) => {
                 drop(st);
-                fire_expired(now);
+                fire_expired();
                 st = lock();
             }
             Some(tick) => {
                 st.armed = tick;
-                let wait = tick_instant(tick).saturating_duration_since(now);
+                let wait = Duration::from_nanos(tick_ns(tick).saturating_sub(now));
                 st = SHARED
                     .cond
                     .wait_timeout(st, wait)
@@ -367,20 +348,18 @@ mod tests {
 
     #[test]
     fn ticks_round_deadlines_up_and_now_down() {
-        let o = origin();
+        let o = clock::origin_ns();
         assert_eq!(deadline_tick(o), 0);
         assert_eq!(now_tick(o), 0);
-        let t = o + Duration::from_micros(1500);
+        let t = o + 1_500_000;
         assert_eq!(deadline_tick(t), 2);
         assert_eq!(now_tick(t), 1);
-        let exact = o + Duration::from_millis(7);
+        let exact = o + 7 * TICK_NS;
         assert_eq!(deadline_tick(exact), 7);
         assert_eq!(now_tick(exact), 7);
         // Before the origin: tick 0, already due.
-        if let Some(before) = o.checked_sub(Duration::from_secs(1)) {
-            assert_eq!(deadline_tick(before), 0);
-        }
-        assert_eq!(tick_instant(7), exact);
+        assert_eq!(deadline_tick(o.saturating_sub(1_000_000_000)), 0);
+        assert_eq!(tick_ns(7), exact);
     }
 
     #[test]
@@ -388,7 +367,9 @@ mod tests {
         let now = clock::now();
         let far = deadline_after(now, Duration::MAX);
         assert!(far > now + Duration::from_secs(86_400 * 365));
-        assert!(deadline_tick(far) > wheel::RANGE);
-        assert!(tick_instant(u64::MAX) > now);
+        assert!(deadline_tick(clock::count_of(far)) > wheel::RANGE);
+        assert!(deadline_tick(u64::MAX) > wheel::RANGE);
+        assert_eq!(tick_ns(u64::MAX), u64::MAX);
+        assert!(clock::instant_of(tick_ns(u64::MAX)) > now);
     }
 }

@@ -12,9 +12,9 @@
 //! would not wake the same task ([`Waker::will_wake`](std::task::Waker::will_wake)). Dropping a registered
 //! `Sleep` unlinks its entry: O(1).
 //!
-//! The entry lives in the wheel's slab, not in the `Sleep`, so a `Sleep` is
-//! `Unpin`, can be moved freely while registered, and costs one slab entry
-//! (about 40 bytes) and no allocation of its own.
+//! The entry lives in the wheel's arena, not in the `Sleep`, so a `Sleep` is
+//! `Unpin`, can be moved freely while registered, and costs one arena entry
+//! (32 bytes) and no allocation of its own.
 
 use std::fmt;
 use std::future::Future;
@@ -32,7 +32,7 @@ use crate::shared;
 /// clock starts at its first poll instead), and rounded up to the next
 /// millisecond: the future never completes before it. A duration too
 /// large to add to the current instant (`Duration::MAX`) gives a deadline
-/// decades away: the sleep never completes, and nothing overflows.
+/// centuries away: the sleep never completes, and nothing overflows.
 ///
 /// # Cancel safety
 ///
@@ -51,7 +51,7 @@ use crate::shared;
 /// # });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    Sleep::new(shared::deadline_after(clock::now(), duration))
+    Sleep::at_ns(clock::now_ns().saturating_add(clock::nanos(duration)))
 }
 
 /// Waits until `deadline`; like `loop.call_at` wrapped in a future.
@@ -75,7 +75,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// # });
 /// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep::new(deadline)
+    Sleep::at_ns(clock::count_of(deadline))
 }
 
 /// The future returned by [`sleep`] and [`sleep_until`].
@@ -109,7 +109,8 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
-    deadline: Instant,
+    /// The deadline as a nanosecond count (see `clock.rs`).
+    deadline: u64,
     state: State,
 }
 
@@ -124,11 +125,17 @@ enum State {
 }
 
 impl Sleep {
-    fn new(deadline: Instant) -> Sleep {
+    /// A sleep until the nanosecond count `deadline`.
+    pub(crate) fn at_ns(deadline: u64) -> Sleep {
         Sleep {
             deadline,
             state: State::Idle,
         }
+    }
+
+    /// The deadline as a nanosecond count.
+    pub(crate) fn deadline_ns(&self) -> u64 {
+        self.deadline
     }
 
     /// The instant this sleep completes at.
@@ -142,7 +149,7 @@ impl Sleep {
     /// assert_eq!(corio_timer::sleep_until(deadline).deadline(), deadline);
     /// ```
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        clock::instant_of(self.deadline)
     }
 
     /// Whether the deadline has passed (or the sleep has completed).
@@ -156,7 +163,7 @@ impl Sleep {
     /// assert!(!corio_timer::sleep(Duration::from_secs(60)).is_elapsed());
     /// ```
     pub fn is_elapsed(&self) -> bool {
-        self.state == State::Done || self.deadline <= clock::now()
+        self.state == State::Done || self.deadline <= clock::now_ns()
     }
 
     /// Moves the deadline to `deadline`, whether or not the sleep has
@@ -182,16 +189,17 @@ impl Sleep {
     /// # });
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
-        self.deadline = deadline;
+        self.deadline = clock::count_of(deadline);
         match self.state {
-            State::Registered(key) => shared::reset(key, shared::deadline_tick(deadline)),
+            State::Registered(key) => shared::reset(key, shared::deadline_tick(self.deadline)),
             State::Done => self.state = State::Idle,
             State::Idle => {}
         }
     }
 
-    /// Polls with `now` as the (possibly stale, never future) present.
-    pub(crate) fn poll_at(&mut self, cx: &mut Context<'_>, now: Instant) -> Poll<()> {
+    /// Polls with `now` (a nanosecond count) as the (possibly stale, never
+    /// future) present.
+    pub(crate) fn poll_at(&mut self, cx: &mut Context<'_>, now: u64) -> Poll<()> {
         match self.state {
             State::Done => Poll::Ready(()),
             _ if self.deadline <= now => {
@@ -232,7 +240,7 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.get_mut().poll_at(cx, clock::now())
+        self.get_mut().poll_at(cx, clock::now_ns())
     }
 }
 
@@ -247,7 +255,7 @@ impl Drop for Sleep {
 impl fmt::Debug for Sleep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sleep")
-            .field("deadline", &self.deadline)
+            .field("deadline", &self.deadline())
             .field("state", &self.state)
             .finish()
     }

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use pin_project_lite::pin_project;
 
 use crate::clock;
-use crate::shared;
+
 use crate::sleep::{sleep_until, Sleep};
 
 /// Runs `future` for at most `duration`; like `asyncio.wait_for(aw, timeout)`.
@@ -217,7 +217,7 @@ impl<F: Future> Future for Timeout<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let (deadline, now) = match this.timer {
+        let (mut sleep, now) = match this.timer {
             Timer::Armed(sleep) => {
                 if let Poll::Ready(out) = this.future.poll(cx) {
                     return Poll::Ready(Ok(out));
@@ -235,22 +235,25 @@ impl<F: Future> Future for Timeout<F> {
                 if let Poll::Ready(out) = this.future.as_mut().poll(cx) {
                     return Poll::Ready(Ok(out));
                 }
-                let now = clock::now();
-                (shared::deadline_after(now, *duration), now)
+                let now = clock::now_ns();
+                (
+                    Sleep::at_ns(now.saturating_add(clock::nanos(*duration))),
+                    now,
+                )
             }
             Timer::At(deadline) => {
-                let now = clock::now();
-                if *deadline <= now {
+                let sleep = sleep_until(*deadline);
+                let now = clock::now_ns();
+                if sleep.deadline_ns() <= now {
                     return Poll::Ready(Err(Elapsed::new()));
                 }
                 // Done on the first poll: the timer never reaches the wheel.
                 if let Poll::Ready(out) = this.future.as_mut().poll(cx) {
                     return Poll::Ready(Ok(out));
                 }
-                (*deadline, now)
+                (sleep, now)
             }
         };
-        let mut sleep = sleep_until(deadline);
         let poll = sleep.poll_at(cx, now);
         *this.timer = Timer::Armed(sleep);
         poll.map(|()| Err(Elapsed::new()))

@@ -146,6 +146,12 @@ pub(crate) fn nanos(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
+/// The count `by` after `count` (saturating).
+#[inline]
+pub(crate) fn later(count: u64, by: Duration) -> u64 {
+    count.saturating_add(nanos(by))
+}
+
 /// The present as a nanosecond count: the crate's own clock reading.
 #[inline]
 pub(crate) fn now_ns() -> u64 {

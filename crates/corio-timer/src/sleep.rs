@@ -51,7 +51,7 @@ use crate::shared;
 /// # });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    Sleep::at_ns(clock::now_ns().saturating_add(clock::nanos(duration)))
+    Sleep::at_ns(clock::later(clock::now_ns(), duration))
 }
 
 /// Waits until `deadline`; like `loop.call_at` wrapped in a future.

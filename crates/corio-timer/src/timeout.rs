@@ -11,7 +11,7 @@
 //! awaited, the clock of [`timeout`] starts at the first poll. That is also
 //! the cheap way: the first poll reads the clock once, and uses that one
 //! reading both to fix the deadline and to arm the timer (reading the clock is
-//! a third of the cost of a timeout that is created and dropped unfired).
+//! the largest part of a timeout that is created and dropped unfired).
 //!
 //! The first poll checks the deadline before anything else: a zero duration,
 //! or an absolute deadline already passed, fails without polling the inner
@@ -30,7 +30,6 @@ use std::time::{Duration, Instant};
 use pin_project_lite::pin_project;
 
 use crate::clock;
-
 use crate::sleep::{sleep_until, Sleep};
 
 /// Runs `future` for at most `duration`; like `asyncio.wait_for(aw, timeout)`.
@@ -236,10 +235,7 @@ impl<F: Future> Future for Timeout<F> {
                     return Poll::Ready(Ok(out));
                 }
                 let now = clock::now_ns();
-                (
-                    Sleep::at_ns(now.saturating_add(clock::nanos(*duration))),
-                    now,
-                )
+                (Sleep::at_ns(clock::later(now, *duration)), now)
             }
             Timer::At(deadline) => {
                 let sleep = sleep_until(*deadline);

@@ -37,7 +37,7 @@ impl<T> Gate<T> {
     }
     /// A new gate.
     pub fn loom_new() -> Gate<T> {
-        Gate(crate::gate::Gate::new(drop))
+        Gate(crate::gate::Gate::new(Box::new(drop)))
     }
 }
 

@@ -14,16 +14,27 @@ use concurrent_queue::ConcurrentQueue;
 use crate::sync::{fence, AtomicBool, Ordering::SeqCst};
 
 /// An unbounded queue that drops what is pushed after it closes.
-#[derive(Debug)]
+/// What a closed gate does with an item pushed or drained.
+pub(crate) type Discard<T> = Box<dyn Fn(T) + Send + Sync>;
+
 pub(crate) struct Gate<T> {
     queue: ConcurrentQueue<T>,
     closed: AtomicBool,
     /// How an item is disposed of when the gate is closed.
-    discard: fn(T),
+    discard: Discard<T>,
+}
+
+impl<T> std::fmt::Debug for Gate<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gate")
+            .field("len", &self.queue.len())
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<T> Gate<T> {
-    pub(crate) fn new(discard: fn(T)) -> Gate<T> {
+    pub(crate) fn new(discard: Discard<T>) -> Gate<T> {
         Gate {
             queue: ConcurrentQueue::unbounded(),
             closed: AtomicBool::new(false),

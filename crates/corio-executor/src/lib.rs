@@ -81,6 +81,7 @@ use std::task::{Context, Poll};
 mod blocking;
 mod context;
 pub mod coop;
+mod debug;
 mod gate;
 mod gather;
 mod group;
@@ -101,6 +102,7 @@ mod wait;
 pub mod __loom;
 
 pub use blocking::{unblock, BlockingPool, Unblock};
+pub use debug::{debug_env_enabled, Diagnostics, SlowPoll, DEBUG_ENV, DEFAULT_SLOW_POLL};
 pub use gather::{
     gather, gather_settled, try_gather, Gather, GatherError, GatherSettled, TryGather,
 };

@@ -30,10 +30,12 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
+use std::time::Instant;
 
 use concurrent_queue::ConcurrentQueue;
 
 use crate::context::{self, Common, SpawnTarget};
+use crate::debug::{Diagnostics, SlowPoll};
 use crate::panic::{Hooks, UnhandledPanic};
 use crate::park::{Park, ThreadPark};
 use crate::registry::{Owner, Registry};
@@ -81,7 +83,7 @@ impl LocalShared {
                 if std::ptr::eq(&*core.shared, self) {
                     if let Some(r) = slot.take() {
                         if self.closed.load(SeqCst) {
-                            task::discard(r);
+                            task::discard(r, &self.common.hooks);
                         } else {
                             core.queue.borrow_mut().push_back(r);
                         }
@@ -118,7 +120,7 @@ impl LocalShared {
     /// it is cancelled at once, on whatever thread wakes it.
     fn schedule_send(&self, runnable: Runnable) {
         if self.closed.load(SeqCst) {
-            task::discard(runnable);
+            task::discard(runnable, &self.common.hooks);
         } else {
             self.schedule(runnable);
         }
@@ -205,6 +207,31 @@ impl LocalExecutor {
         LocalExecutor::with_hooks(Arc::new(Hooks::new(policy)), park)
     }
 
+    /// [`with_park`](LocalExecutor::with_park), reporting what `diagnostics`
+    /// asks for (debug mode). A slow poll of `block_on`'s own future counts
+    /// too: on this executor it blocks every task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio_executor::{Diagnostics, LocalExecutor, ThreadPark, UnhandledPanic};
+    /// use std::sync::Arc;
+    ///
+    /// let ex = LocalExecutor::with_diagnostics(
+    ///     UnhandledPanic::Log,
+    ///     Arc::new(ThreadPark::new()),
+    ///     Diagnostics::from_env(),
+    /// );
+    /// assert_eq!(ex.block_on(async { 3 }), 3);
+    /// ```
+    pub fn with_diagnostics(
+        policy: UnhandledPanic,
+        park: Arc<dyn Park>,
+        diagnostics: Diagnostics,
+    ) -> LocalExecutor {
+        LocalExecutor::with_hooks(Arc::new(Hooks::with_diagnostics(policy, diagnostics)), park)
+    }
+
     pub(crate) fn with_hooks(hooks: Arc<Hooks>, park: Arc<dyn Park>) -> LocalExecutor {
         LocalExecutor {
             core: Rc::new(Core {
@@ -277,6 +304,7 @@ impl LocalExecutor {
     /// });
     /// assert_eq!(out, 21);
     /// ```
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let core = &self.core;
         let shared = &*core.shared;
@@ -293,12 +321,24 @@ impl LocalExecutor {
         let waker = Waker::from(main_wake.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
+        let slow_poll = shared.common.hooks.diagnostics().slow_poll();
+        let caller = Location::caller();
         let mut tick: u32 = 0;
         let mut since_driver: u32 = 0;
         loop {
             if main_wake.woken.swap(false, SeqCst) {
                 crate::coop::reset_budget();
-                if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                let start = slow_poll.map(|_| Instant::now());
+                let poll = future.as_mut().poll(&mut cx);
+                if let (Some(start), Some(threshold)) = (start, slow_poll) {
+                    let elapsed = start.elapsed();
+                    if elapsed >= threshold {
+                        let slow =
+                            SlowPoll::new(Some("block_on".into()), caller, elapsed, threshold);
+                        shared.common.hooks.diagnostics().report_slow_poll(&slow);
+                    }
+                }
+                if let Poll::Ready(out) = poll {
                     return out;
                 }
             }
@@ -315,7 +355,7 @@ impl LocalExecutor {
                 };
                 let Some(runnable) = next else { break };
                 crate::coop::reset_budget();
-                task::run(runnable);
+                task::run_watched(runnable, &shared.common.hooks);
                 ran += 1;
                 since_driver += 1;
                 if main_wake.woken.load(SeqCst) {
@@ -388,7 +428,7 @@ impl Core {
         let (runnable, task) =
             task::build_local(future, name, location, move |r| shared.schedule(r));
         if self.shared.closed.load(SeqCst) {
-            task::discard(runnable);
+            task::discard(runnable, &self.shared.common.hooks);
         } else {
             self.queue.borrow_mut().push_back(runnable);
         }
@@ -407,11 +447,11 @@ impl Drop for LocalExecutor {
         loop {
             let mut dropped = 0;
             while let Some(r) = core.pop() {
-                task::discard(r);
+                task::discard(r, &shared.common.hooks);
                 dropped += 1;
             }
             while let Ok(r) = shared.remote.pop() {
-                task::discard(r);
+                task::discard(r, &shared.common.hooks);
                 dropped += 1;
             }
             let wakers = Registry::global().close_and_drain(&shared.common.owner);

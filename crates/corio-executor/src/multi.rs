@@ -49,6 +49,7 @@ use async_task::ScheduleInfo;
 use crossbeam_deque::{Steal, Stealer, Worker as Deque};
 
 use crate::context::{self, Common, SpawnTarget};
+use crate::debug::Diagnostics;
 use crate::gate::Gate;
 use crate::idle::Idle;
 use crate::panic::{Hooks, UnhandledPanic};
@@ -92,6 +93,7 @@ pub struct Builder {
     stack_size: Option<usize>,
     park: Option<ParkFactory>,
     unhandled_panic: UnhandledPanic,
+    diagnostics: Diagnostics,
 }
 
 impl fmt::Debug for Builder {
@@ -102,6 +104,7 @@ impl fmt::Debug for Builder {
             .field("stack_size", &self.stack_size)
             .field("park", &self.park.as_ref().map(|_| ".."))
             .field("unhandled_panic", &self.unhandled_panic)
+            .field("diagnostics", &self.diagnostics)
             .finish()
     }
 }
@@ -122,6 +125,7 @@ impl Builder {
             stack_size: None,
             park: None,
             unhandled_panic: UnhandledPanic::Log,
+            diagnostics: Diagnostics::new(),
         }
     }
 
@@ -178,6 +182,22 @@ impl Builder {
         self
     }
 
+    /// What debug mode reports: slow polls, tasks pending at shutdown
+    /// (default: nothing; [`Diagnostics::from_env`] reads `CORIO_DEBUG`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio_executor::{Diagnostics, Executor};
+    ///
+    /// let ex = Executor::builder().diagnostics(Diagnostics::debug()).build().unwrap();
+    /// assert_eq!(ex.block_on(async { 7 }), 7);
+    /// ```
+    pub fn diagnostics(mut self, diagnostics: Diagnostics) -> Builder {
+        self.diagnostics = diagnostics;
+        self
+    }
+
     /// Starts the worker threads.
     ///
     /// # Errors
@@ -192,15 +212,20 @@ impl Builder {
             })
             .collect();
         let mut deques: Vec<Deque<Runnable>> = (0..n).map(|_| Deque::new_fifo()).collect();
+        let hooks = Arc::new(Hooks::with_diagnostics(
+            self.unhandled_panic,
+            self.diagnostics,
+        ));
+        let gate_hooks = hooks.clone();
         let shared = Arc::new(Shared {
-            injector: Gate::new(task::discard),
+            injector: Gate::new(Box::new(move |r| task::discard(r, &gate_hooks))),
             stealers: deques.iter().map(Deque::stealer).collect(),
             parkers,
             idle: Idle::new(n),
             shutdown: AtomicBool::new(false),
             common: Arc::new(Common {
                 owner: Owner::new(),
-                hooks: Arc::new(Hooks::new(self.unhandled_panic)),
+                hooks,
             }),
         });
         let mut threads = Vec::with_capacity(n);
@@ -282,7 +307,7 @@ impl Shared {
 
     fn schedule(&self, runnable: Runnable, yielded: bool) {
         if self.injector.is_closed() {
-            task::discard(runnable);
+            task::discard(runnable, &self.common.hooks);
             return;
         }
         let mut slot = Some(runnable);
@@ -354,7 +379,7 @@ impl Shared {
                 loop {
                     match q.steal() {
                         Steal::Success(r) => {
-                            task::discard(r);
+                            task::discard(r, &self.common.hooks);
                             dropped += 1;
                         }
                         Steal::Retry => continue,
@@ -405,10 +430,10 @@ fn worker_main(shared: Arc<Shared>, index: usize, deque: Deque<Runnable>) {
         WORKER.with(|w| w.borrow_mut().take());
         // The executor is closed: cancel what is left here, on this thread.
         if let Some(r) = worker.lifo.take() {
-            task::discard(r);
+            task::discard(r, &shared.common.hooks);
         }
         while let Some(r) = worker.deque.pop() {
-            task::discard(r);
+            task::discard(r, &shared.common.hooks);
         }
     }
 }
@@ -479,7 +504,7 @@ impl Worker {
                         // We were the last searcher: another worker takes over.
                         shared.notify_parked();
                     }
-                    run_task(runnable);
+                    run_task(runnable, &shared.common.hooks);
                 }
                 None => self.park(),
             }
@@ -573,9 +598,9 @@ impl Worker {
     }
 }
 
-fn run_task(runnable: Runnable) {
+fn run_task(runnable: Runnable, hooks: &Hooks) {
     crate::coop::reset_budget();
-    task::run(runnable);
+    task::run_watched(runnable, hooks);
 }
 
 /// A cheap per-thread xorshift, for choosing whom to steal from.
@@ -739,6 +764,7 @@ impl Executor {
     /// let v = ex.block_on(async { corio_executor::spawn(async { 40 + 2 }).await.unwrap() });
     /// assert_eq!(v, 42);
     /// ```
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _spawn = context::enter_spawn(SpawnTarget::Multi(self.shared.clone()));
         let park = Arc::new(ThreadPark::new());

@@ -13,6 +13,8 @@ use std::task::Waker;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::debug::Diagnostics;
+
 /// What a runtime does with the panic of a task that nobody awaits.
 ///
 /// # Examples
@@ -137,6 +139,7 @@ pub(crate) fn payload_message(payload: &(dyn Any + Send)) -> Option<&str> {
 /// A runtime's panic policy plus the "shut down" signal it may raise.
 pub(crate) struct Hooks {
     policy: UnhandledPanic,
+    diagnostics: Diagnostics,
     fatal: AtomicBool,
     fatal_message: Mutex<Option<String>>,
     fatal_wakers: Mutex<Vec<Waker>>,
@@ -146,18 +149,29 @@ impl fmt::Debug for Hooks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Hooks")
             .field("policy", &self.policy)
+            .field("diagnostics", &self.diagnostics)
             .finish_non_exhaustive()
     }
 }
 
 impl Hooks {
     pub(crate) fn new(policy: UnhandledPanic) -> Hooks {
+        Hooks::with_diagnostics(policy, Diagnostics::new())
+    }
+
+    pub(crate) fn with_diagnostics(policy: UnhandledPanic, diagnostics: Diagnostics) -> Hooks {
         Hooks {
             policy,
+            diagnostics,
             fatal: AtomicBool::new(false),
             fatal_message: Mutex::new(None),
             fatal_wakers: Mutex::new(Vec::new()),
         }
+    }
+
+    /// What debug mode reports for this runtime.
+    pub(crate) fn diagnostics(&self) -> &Diagnostics {
+        &self.diagnostics
     }
 
     /// Applies the policy to a panic nobody will observe.

@@ -34,8 +34,10 @@ use std::pin::Pin;
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use crate::context;
+use crate::debug::SlowPoll;
 use crate::panic::{payload_message, Hooks, UnobservedPanic};
 use crate::registry::Registry;
 
@@ -192,7 +194,16 @@ impl<F: Future> Future for Wrapped<F> {
         }
         // SAFETY: as above; `state != DONE`, so the future is alive.
         let future = unsafe { Pin::new_unchecked(&mut *this.future) };
-        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        let watch = WATCH.try_with(Cell::get).ok().flatten();
+        let start = watch.map(|_| Instant::now());
+        let polled = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
+        if let (Some(threshold), Some(start)) = (watch, start) {
+            let elapsed = start.elapsed();
+            if elapsed >= threshold {
+                report_slow_poll(elapsed, threshold);
+            }
+        }
+        match polled {
             Ok(Poll::Pending) => {
                 if this.state == UNREGISTERED {
                     this.state = register(cx.waker());
@@ -298,16 +309,59 @@ impl Drop for PolledGuard {
 }
 
 /// Runs one poll of `runnable`, with its metadata visible to the wrapper.
-pub(crate) fn run(runnable: Runnable) {
+fn run(runnable: Runnable) {
     let _polled = PolledGuard::enter(&runnable);
     // The wrapper catches every panic of the user's code; this is a last
     // line of defence so that a worker thread never dies.
     let _ = catch_unwind(AssertUnwindSafe(|| runnable.run()));
 }
 
-/// Drops `runnable` without running it, which cancels its task; a panic in
-/// the future's destructor is reported with the task's name.
-pub(crate) fn discard(runnable: Runnable) {
+thread_local! {
+    /// The slow-poll threshold of the executor running a task on this
+    /// thread, while debug mode asks for one (see [`run_watched`]).
+    static WATCH: Cell<Option<Duration>> = const { Cell::new(None) };
+}
+
+/// Runs one poll of `runnable` for an executor with `hooks`. When debug mode
+/// sets a slow-poll threshold, the wrapper times the poll and reports it if
+/// slow, before the task's output (if any) is published: whoever sees the
+/// task finish also sees the report made.
+#[inline]
+pub(crate) fn run_watched(runnable: Runnable, hooks: &Hooks) {
+    match hooks.diagnostics().slow_poll() {
+        None => run(runnable),
+        Some(threshold) => {
+            let outer = WATCH.replace(Some(threshold));
+            run(runnable);
+            WATCH.set(outer);
+        }
+    }
+}
+
+/// Reports a poll of the polled task that took `elapsed`, over `threshold`,
+/// to the current executor's diagnostics.
+#[cold]
+fn report_slow_poll(elapsed: Duration, threshold: Duration) {
+    let (name, location) = with_polled_meta(|meta| match meta {
+        Some(meta) => (meta.name().map(String::from), meta.location()),
+        None => (None, Location::caller()),
+    });
+    let slow = SlowPoll::new(name, location, elapsed, threshold);
+    context::with_current(|current| {
+        if let Some((common, _)) = current {
+            common.hooks.diagnostics().report_slow_poll(&slow);
+        }
+    });
+}
+
+/// Drops `runnable` without running it, which cancels its task (the
+/// executor shut down); a panic in the future's destructor is reported with
+/// the task's name, and debug mode reports the task itself.
+pub(crate) fn discard(runnable: Runnable, hooks: &Hooks) {
+    let meta = runnable.metadata();
+    hooks
+        .diagnostics()
+        .report_pending(meta.name(), meta.location());
     let _polled = PolledGuard::enter(&runnable);
     drop(runnable);
 }

@@ -49,6 +49,15 @@ pub(crate) const EXAMPLES: &[Example] = &[
         ],
     },
     Example {
+        name: "debug_mode",
+        args: &[],
+        expect: &[
+            "debug: task 'blocking-hash' spawned at ",
+            "slow polls reported: 1",
+            "reported tasks: blocking-hash",
+        ],
+    },
+    Example {
         name: "echo",
         args: &[],
         expect: &[

@@ -78,9 +78,9 @@ pub use corio_executor::{
     TryGather, Wait,
 };
 pub use corio_executor::{
-    coop, spawn, spawn_local, unblock, yield_now, BlockingPool, CancelOnDrop, Executor, JoinError,
-    LocalExecutor, Park, Task, TaskBuilder, ThreadPark, Unblock, UnhandledPanic, UnobservedPanic,
-    YieldNow,
+    coop, spawn, spawn_local, unblock, yield_now, BlockingPool, CancelOnDrop, Diagnostics,
+    Executor, JoinError, LocalExecutor, Park, SlowPoll, Task, TaskBuilder, ThreadPark, Unblock,
+    UnhandledPanic, UnobservedPanic, YieldNow,
 };
 pub use corio_reactor::{block_on, Async};
 pub use corio_timer::{sleep, sleep_until, timeout, timeout_at, Deadline, Elapsed};
@@ -297,6 +297,10 @@ where
 /// `asyncio.run` cancels the tasks left over when the main coroutine returns.
 /// `run` returns only after every worker thread has stopped.
 ///
+/// With `CORIO_DEBUG=1` in the environment, the runtime is in debug mode
+/// ([`Builder::debug`]): slow task polls and tasks still pending at shutdown
+/// are reported on stderr.
+///
 /// # Panics
 ///
 /// When the runtime's threads cannot be started, and when `future` panics.
@@ -314,6 +318,7 @@ where
 /// });
 /// assert_eq!(total, 60);
 /// ```
+#[track_caller]
 pub fn run<F: Future>(future: F) -> F::Output {
     Runtime::new()
         .expect("failed to start the corio runtime")
@@ -403,6 +408,7 @@ impl Runtime {
     /// let rc = std::rc::Rc::new(1); // the main future need not be Send
     /// assert_eq!(rt.block_on(async move { *rc }), 1);
     /// ```
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         match &self.flavor {
             Flavor::Multi(ex) => ex.block_on(future),
@@ -530,6 +536,7 @@ pub struct Builder {
     thread_name: Option<String>,
     stack_size: Option<usize>,
     unhandled_panic: UnhandledPanic,
+    diagnostics: Diagnostics,
 }
 
 impl Default for Builder {
@@ -547,6 +554,7 @@ impl Builder {
             thread_name: None,
             stack_size: None,
             unhandled_panic: UnhandledPanic::Log,
+            diagnostics: Diagnostics::from_env(),
         }
     }
 
@@ -591,6 +599,47 @@ impl Builder {
         self
     }
 
+    /// Debug mode on or off, whatever `CORIO_DEBUG` says: on reports task
+    /// polls of 100 ms or more (the loop was blocked) and tasks still pending
+    /// at shutdown on standard error ([`Diagnostics::debug`]); off reports
+    /// nothing. Unobserved panics follow
+    /// [`unhandled_panic`](Builder::unhandled_panic) either way.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = corio::Runtime::builder().debug(true).build().unwrap();
+    /// assert_eq!(rt.block_on(async { 1 }), 1);
+    /// ```
+    pub fn debug(self, on: bool) -> Builder {
+        self.diagnostics(if on {
+            Diagnostics::debug()
+        } else {
+            Diagnostics::new()
+        })
+    }
+
+    /// What debug mode reports, in detail (default:
+    /// [`Diagnostics::from_env`], so `CORIO_DEBUG=1` turns debug mode on
+    /// for every runtime, [`run`] included).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio::Diagnostics;
+    /// use std::time::Duration;
+    ///
+    /// let rt = corio::Runtime::builder()
+    ///     .diagnostics(Diagnostics::debug().slow_poll_threshold(Some(Duration::from_millis(20))))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(async { 2 }), 2);
+    /// ```
+    pub fn diagnostics(mut self, diagnostics: Diagnostics) -> Builder {
+        self.diagnostics = diagnostics;
+        self
+    }
+
     /// Builds the runtime, starting its worker threads.
     ///
     /// # Errors
@@ -598,13 +647,15 @@ impl Builder {
     /// When a worker thread cannot be started.
     pub fn build(self) -> io::Result<Runtime> {
         let flavor = match self.kind {
-            Kind::CurrentThread => Flavor::Current(LocalExecutor::with_park(
+            Kind::CurrentThread => Flavor::Current(LocalExecutor::with_diagnostics(
                 self.unhandled_panic,
                 Arc::new(ReactorPark::default()),
+                self.diagnostics,
             )),
             Kind::MultiThread => {
                 let mut b = Executor::builder()
                     .unhandled_panic(self.unhandled_panic)
+                    .diagnostics(self.diagnostics)
                     .park(Arc::new(|_| {
                         Arc::new(ReactorPark::default()) as Arc<dyn Park>
                     }));

@@ -35,7 +35,10 @@ impl<T> Gate<T> {
     pub fn loom_len(&self) -> usize {
         self.0.len()
     }
-    /// A new gate.
+}
+
+impl<T: 'static> Gate<T> {
+    /// A new gate that drops what it discards.
     pub fn loom_new() -> Gate<T> {
         Gate(crate::gate::Gate::new(Box::new(drop)))
     }

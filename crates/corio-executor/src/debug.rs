@@ -28,6 +28,8 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::panic::TaskLabel;
+
 /// The environment variable that turns debug mode on (any value but `0` or
 /// the empty string): corio's `PYTHONASYNCIODEBUG`.
 pub const DEBUG_ENV: &str = "CORIO_DEBUG";
@@ -233,12 +235,10 @@ impl Diagnostics {
     /// Logs a task cancelled by a shutdown while pending, if asked to.
     pub(crate) fn report_pending(&self, name: Option<&str>, location: &Location<'_>) {
         if self.pending_at_shutdown {
-            match name {
-                Some(name) => eprint!("corio: task '{name}'"),
-                None => eprint!("corio: task"),
-            }
             eprintln!(
-                " spawned at {location} was still pending when its runtime shut down; it was cancelled"
+                "corio: {} spawned at {location} was still pending when its runtime shut down; \
+                 it was cancelled",
+                TaskLabel(name)
             );
         }
     }
@@ -358,14 +358,11 @@ impl SlowPoll {
 
 impl fmt::Display for SlowPoll {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.name {
-            Some(name) => write!(f, "task '{name}'")?,
-            None => f.write_str("task")?,
-        }
         write!(
             f,
-            " spawned at {} blocked its thread for {:.1} ms in one poll (threshold {} ms): \
+            "{} spawned at {} blocked its thread for {:.1} ms in one poll (threshold {} ms): \
              move blocking work to unblock()",
+            TaskLabel(self.name.as_deref()),
             self.location,
             self.elapsed.as_secs_f64() * 1000.0,
             self.threshold.as_millis()

@@ -112,15 +112,24 @@ impl fmt::Debug for UnobservedPanic {
     }
 }
 
+/// "task 'name'", or "task" for an unnamed one: how reports name a task.
+pub(crate) struct TaskLabel<'a>(pub(crate) Option<&'a str>);
+
+impl fmt::Display for TaskLabel<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(name) => write!(f, "task '{name}'"),
+            None => f.write_str("task"),
+        }
+    }
+}
+
 impl fmt::Display for UnobservedPanic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.name {
-            Some(name) => write!(f, "task '{name}'")?,
-            None => f.write_str("task")?,
-        }
         write!(
             f,
-            " spawned at {} panicked and nobody awaited it: {}",
+            "{} spawned at {} panicked and nobody awaited it: {}",
+            TaskLabel(self.name.as_deref()),
             self.location,
             self.message().unwrap_or("<non-string panic payload>")
         )

@@ -348,8 +348,12 @@ fn report_slow_poll(elapsed: Duration, threshold: Duration) {
     });
     let slow = SlowPoll::new(name, location, elapsed, threshold);
     context::with_current(|current| {
+        // An executor nested in a watched task's poll, with no threshold of
+        // its own, leaves the outer one in `WATCH`: not its to report.
         if let Some((common, _)) = current {
-            common.hooks.diagnostics().report_slow_poll(&slow);
+            if common.hooks.diagnostics().slow_poll().is_some() {
+                common.hooks.diagnostics().report_slow_poll(&slow);
+            }
         }
     });
 }

@@ -26,7 +26,7 @@
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::panic::TaskLabel;
 
@@ -255,6 +255,22 @@ impl fmt::Debug for Diagnostics {
             .field("pending_at_shutdown", &self.pending_at_shutdown)
             .finish()
     }
+}
+
+/// Runs `poll`, reading the clock around it only when `threshold` is set;
+/// also gives back how long it ran if that reached the threshold.
+#[inline]
+pub(crate) fn time_poll<R>(
+    threshold: Option<Duration>,
+    poll: impl FnOnce() -> R,
+) -> (R, Option<Duration>) {
+    let Some(threshold) = threshold else {
+        return (poll(), None);
+    };
+    let start = Instant::now();
+    let out = poll();
+    let elapsed = start.elapsed();
+    (out, (elapsed >= threshold).then_some(elapsed))
 }
 
 /// Whether `CORIO_DEBUG` asks for debug mode: set, and neither `0` nor empty.

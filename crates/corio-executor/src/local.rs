@@ -30,12 +30,11 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::Instant;
 
 use concurrent_queue::ConcurrentQueue;
 
 use crate::context::{self, Common, SpawnTarget};
-use crate::debug::{Diagnostics, SlowPoll};
+use crate::debug::{self, Diagnostics, SlowPoll};
 use crate::panic::{Hooks, UnhandledPanic};
 use crate::park::{Park, ThreadPark};
 use crate::registry::{Owner, Registry};
@@ -328,15 +327,10 @@ impl LocalExecutor {
         loop {
             if main_wake.woken.swap(false, SeqCst) {
                 crate::coop::reset_budget();
-                let start = slow_poll.map(|_| Instant::now());
-                let poll = future.as_mut().poll(&mut cx);
-                if let (Some(start), Some(threshold)) = (start, slow_poll) {
-                    let elapsed = start.elapsed();
-                    if elapsed >= threshold {
-                        let slow =
-                            SlowPoll::new(Some("block_on".into()), caller, elapsed, threshold);
-                        shared.common.hooks.diagnostics().report_slow_poll(&slow);
-                    }
+                let (poll, slow) = debug::time_poll(slow_poll, || future.as_mut().poll(&mut cx));
+                if let (Some(elapsed), Some(threshold)) = (slow, slow_poll) {
+                    let slow = SlowPoll::new(Some("block_on".into()), caller, elapsed, threshold);
+                    shared.common.hooks.diagnostics().report_slow_poll(&slow);
                 }
                 if let Poll::Ready(out) = poll {
                     return out;

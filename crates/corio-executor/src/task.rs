@@ -34,10 +34,10 @@ use std::pin::Pin;
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::context;
-use crate::debug::SlowPoll;
+use crate::debug::{self, SlowPoll};
 use crate::panic::{payload_message, Hooks, UnobservedPanic};
 use crate::registry::Registry;
 
@@ -195,13 +195,10 @@ impl<F: Future> Future for Wrapped<F> {
         // SAFETY: as above; `state != DONE`, so the future is alive.
         let future = unsafe { Pin::new_unchecked(&mut *this.future) };
         let watch = WATCH.try_with(Cell::get).ok().flatten();
-        let start = watch.map(|_| Instant::now());
-        let polled = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
-        if let (Some(threshold), Some(start)) = (watch, start) {
-            let elapsed = start.elapsed();
-            if elapsed >= threshold {
-                report_slow_poll(elapsed, threshold);
-            }
+        let (polled, slow) =
+            debug::time_poll(watch, || catch_unwind(AssertUnwindSafe(|| future.poll(cx))));
+        if let (Some(elapsed), Some(threshold)) = (slow, watch) {
+            report_slow_poll(elapsed, threshold);
         }
         match polled {
             Ok(Poll::Pending) => {

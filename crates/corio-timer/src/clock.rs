@@ -170,7 +170,7 @@ pub(crate) fn now_ns() -> u64 {
 pub(crate) fn count_of(instant: Instant) -> u64 {
     let base = base();
     match instant.checked_duration_since(base.instant) {
-        Some(after) => base.count.saturating_add(nanos(after)),
+        Some(after) => later(base.count, after),
         None => base
             .count
             .saturating_sub(nanos(base.instant.duration_since(instant))),
